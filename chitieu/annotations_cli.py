@@ -1,0 +1,195 @@
+"""`chitieu annotations ...`: validate, count, split, import, export and pre-annotate."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chitieu.corpus import CORPUS_FILE, SPLIT_NAMES, Document, load_corpus, read_documents, read_splits, update_splits, write_documents
+from chitieu.labels import LABELS
+from chitieu.paths import annotations_dir
+from chitieu.text import nfc
+from chitieu.validate import check_document, validate_path
+
+app = typer.Typer(help="The gold corpus: validate, stats, split, import, export, preannotate.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(str, Enum):
+    labelstudio = "labelstudio"
+    doccano = "doccano"
+    conll = "conll"
+
+
+def _dir(path: Optional[Path]) -> Path:
+    return path if path is not None else annotations_dir()
+
+
+@app.command()
+def validate(path: Annotated[Optional[Path], typer.Argument(help="Corpus folder or JSONL file [default: annotations/]")] = None) -> None:
+    """Check every document against the schema and the guidelines' hard rules; exit 1 on any problem."""
+    target = _dir(path)
+    if not target.exists():
+        err_console.print(f"{target} does not exist: pass a corpus folder or a JSONL file")
+        raise typer.Exit(2)
+    docs, problems = validate_path(target)
+    for problem in problems:
+        print(problem)
+    spans = sum(len(d.spans) for d in docs)
+    print(f"{len(docs)} documents, {spans} spans, {len(problems)} problems", file=sys.stderr)
+    raise typer.Exit(1 if problems else 0)
+
+
+def corpus_stats(directory: Path) -> dict:
+    docs = {d.id: d for d in load_corpus(directory)}
+    splits = read_splits(directory)
+    out: dict = {"documents": len(docs), "spans": dict.fromkeys(LABELS, 0), "splits": {}}
+    for name in SPLIT_NAMES:
+        counts = Counter(s.label for doc_id in splits[name] if doc_id in docs for s in docs[doc_id].spans)
+        with_targets = sum(1 for i in splits[name] if i in docs and any(s.label == "TARGET_VALUE" for s in docs[i].spans))
+        out["splits"][name] = {
+            "documents": len(splits[name]),
+            "documents_with_targets": with_targets,
+            "spans": {label: counts.get(label, 0) for label in LABELS},
+        }
+        for label in LABELS:
+            out["spans"][label] += counts.get(label, 0)
+    return out
+
+
+@app.command()
+def stats(
+    path: Annotated[Optional[Path], typer.Argument(help="Corpus folder [default: annotations/]")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """Documents and spans per label per split."""
+    data = corpus_stats(_dir(path))
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    table = Table(title=f"{data['documents']} documents")
+    table.add_column("split")
+    table.add_column("docs", justify="right")
+    table.add_column("with targets", justify="right")
+    for label in LABELS:
+        table.add_column(label, justify="right")
+    for name, s in data["splits"].items():
+        table.add_row(name, str(s["documents"]), str(s["documents_with_targets"]), *(str(s["spans"][l]) for l in LABELS))
+    table.add_row("all", str(data["documents"]), "", *(str(data["spans"][l]) for l in LABELS))
+    console.print(table)
+
+
+@app.command()
+def split(path: Annotated[Optional[Path], typer.Argument(help="Corpus folder [default: annotations/]")] = None) -> None:
+    """Assign new documents to train/dev/test (by id hash; seeds never in test); keep existing ones."""
+    directory = _dir(path)
+    splits = update_splits(read_documents(directory / CORPUS_FILE), directory)
+    print(", ".join(f"{k}: {len(v)}" for k, v in splits.items()))
+
+
+def _read_any(fmt: Format, file: Path, offsets: str) -> tuple[list[Document], "ConversionReport"]:
+    from chitieu.formats import conll, doccano, labelstudio
+
+    if fmt is Format.labelstudio:
+        return labelstudio.import_tasks(file, offsets=offsets)  # type: ignore[arg-type]
+    if fmt is Format.doccano:
+        return doccano.import_lines(file)
+    return conll.import_file(file)
+
+
+@app.command("import")
+def import_(
+    file: Path,
+    fmt: Annotated[Format, typer.Option("--format", help="Format of FILE")],
+    into: Annotated[Optional[Path], typer.Option(help="Corpus folder to merge into [default: annotations/]")] = None,
+    offsets: Annotated[str, typer.Option(help="Label Studio offsets: auto, codepoint or utf16")] = "auto",
+    replace: Annotated[bool, typer.Option(help="Replace documents whose id already exists")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Report only; write nothing")] = False,
+) -> None:
+    """Merge annotations exported from Label Studio, doccano or CoNLL into the corpus."""
+    from chitieu.formats.common import ConversionReport  # noqa: F401
+
+    docs, report = _read_any(fmt, file, offsets)
+    for line in report.problems:
+        err_console.print(f"[yellow]warning[/]: {line}")
+    bad = [(d.id, m) for d in docs for m in check_document(d)]
+    for doc_id, message in bad:
+        err_console.print(f"[red]{file}[/]: [{doc_id}] {message}")
+    print(f"read {report.summary()}", file=sys.stderr)
+    if bad:
+        err_console.print("nothing imported: fix the problems above and import again")
+        raise typer.Exit(1)
+    directory = _dir(into)
+    corpus_path = directory / CORPUS_FILE
+    existing = read_documents(corpus_path) if corpus_path.exists() else []
+    known = {d.id for d in existing}
+    clashes = [d.id for d in docs if d.id in known]
+    if clashes and not replace:
+        err_console.print(f"ids already in the corpus: {', '.join(clashes[:10])}; pass --replace to overwrite them")
+        raise typer.Exit(1)
+    new_ids = {d.id for d in docs}
+    merged = [d for d in existing if d.id not in new_ids] + docs
+    if dry_run:
+        print(f"would write {len(merged)} documents to {corpus_path}")
+        return
+    write_documents(merged, corpus_path)
+    splits = update_splits(merged, directory)
+    print(f"wrote {len(merged)} documents to {corpus_path}; splits: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
+
+
+@app.command()
+def export(
+    fmt: Annotated[Format, typer.Option("--format", help="Output format")],
+    out: Annotated[Path, typer.Option(help="Output file")],
+    path: Annotated[Optional[Path], typer.Option("--annotations", help="Corpus folder [default: annotations/]")] = None,
+    split_name: Annotated[str, typer.Option("--split", help="train, dev, test, train+dev or all")] = "all",
+    doccano_form: Annotated[str, typer.Option(help="doccano form: label or entities")] = "label",
+) -> None:
+    """Write the corpus (or one split) as Label Studio tasks, doccano JSONL or CoNLL."""
+    from chitieu.formats import conll, doccano, labelstudio
+
+    docs = load_corpus(_dir(path), split_name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt is Format.labelstudio:
+        out.write_text(json.dumps(labelstudio.export_tasks(docs), ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"{len(docs)} tasks written to {out}")
+    elif fmt is Format.doccano:
+        lines = doccano.export_lines(docs, form=doccano_form)  # type: ignore[arg-type]
+        out.write_text("".join(json.dumps(l, ensure_ascii=False) + "\n" for l in lines), encoding="utf-8")
+        print(f"{len(docs)} documents written to {out}")
+    else:
+        content, report = conll.export_documents(docs)
+        for line in report.problems:
+            err_console.print(f"[yellow]warning[/]: {line}")
+        out.write_text(content, encoding="utf-8")
+        print(f"{report.summary()} written to {out}")
+
+
+@app.command()
+def preannotate(
+    texts: Annotated[list[Path], typer.Argument(help="UTF-8 text files, one article each")],
+    out: Annotated[Path, typer.Option(help="Label Studio tasks JSON to write")],
+    model: Annotated[Optional[Path], typer.Option(help="Model folder [default: the promoted model; rules if none]")] = None,
+    rules: Annotated[bool, typer.Option(help="Use the transparent rule extractor even if a model exists")] = False,
+) -> None:
+    """Label Studio tasks with predictions, so a new article is corrected rather than annotated from scratch."""
+    from chitieu.formats.labelstudio import LABEL_CONFIG, prediction_task
+    from chitieu.predictors import load_span_predictor
+
+    predictor, version = load_span_predictor(model, force_rules=rules)
+    tasks = []
+    for path in texts:
+        text = nfc(path.read_text(encoding="utf-8"))
+        tasks.append(prediction_task(path.stem, text, predictor(text), version))
+    out.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    err_console.print(f"{len(tasks)} tasks with predictions from {version} written to {out}")
+    err_console.print("Label Studio labeling config for these tasks:\n" + LABEL_CONFIG)

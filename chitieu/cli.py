@@ -1,0 +1,22 @@
+"""The `chitieu` command: one entry point whose subcommands group the work."""
+
+from __future__ import annotations
+
+import typer
+
+from chitieu.annotations_cli import app as annotations_app
+
+app = typer.Typer(
+    help="chitieu: socio-economic targets from Vietnamese provincial news.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(annotations_app, name="annotations")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

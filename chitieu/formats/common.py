@@ -1,0 +1,41 @@
+"""What every converter reports: how many spans it kept, and which it could not carry."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ConversionReport:
+    documents: int = 0
+    spans: int = 0
+    #: One human-readable line per span that the target format could not represent exactly.
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        line = f"{self.documents} documents, {self.spans} spans"
+        if self.problems:
+            line += f", {len(self.problems)} spans NOT represented exactly (listed above)"
+        return line
+
+
+def nfc_with_offsets(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    """NFC-normalise text and move offsets with it (composition can shorten the text)."""
+    if unicodedata.is_normalized("NFC", text):
+        return text, offsets
+    return unicodedata.normalize("NFC", text), [len(unicodedata.normalize("NFC", text[:o])) for o in offsets]
+
+
+def utf16_to_codepoint(text: str, offset: int) -> int:
+    """Label Studio's front end counts UTF-16 code units; Python counts code points."""
+    units = 0
+    for i, ch in enumerate(text):
+        if units >= offset:
+            return i
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(text)
+
+
+def codepoint_to_utf16(text: str, offset: int) -> int:
+    return offset + sum(1 for ch in text[:offset] if ord(ch) > 0xFFFF)

@@ -1,0 +1,122 @@
+"""A trained model folder: weights, tokenizer, label map, and chitieu's own metadata.
+
+Layout (all written by `chitieu train`):
+  config.json, model.safetensors   transformers token-classification model (id2label inside)
+  tokenizer files                  whatever the base's adapter saves
+  chitieu.json                     name, version, base, licence, options, data hash, metrics
+  README.md                        model card with the metrics table
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chitieu.encoders.base import WordPieceAdapter
+from chitieu.labels import BIO_TAGS
+from chitieu.windows import Window
+
+META_FILE = "chitieu.json"
+
+
+class ModelFolderError(RuntimeError):
+    pass
+
+
+def read_meta(directory: Path) -> dict[str, Any]:
+    path = Path(directory) / META_FILE
+    if not path.exists():
+        raise ModelFolderError(
+            f"{directory} is not a chitieu model folder ({META_FILE} missing); train one with `chitieu train`"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def pick_device(device: str = "auto") -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ModelFolderError("device=cuda was asked for but torch sees no GPU; use device=auto or cpu")
+    return device
+
+
+class TorchRunner:
+    """The `run` stage for a transformers token classifier: windows -> probabilities."""
+
+    def __init__(self, model: Any, pad_id: int, device: str, batch_size: int = 8) -> None:
+        self.model = model
+        self.pad_id = pad_id
+        self.device = device
+        self.batch_size = batch_size
+
+    def __call__(self, windows: Sequence[Window]) -> list[np.ndarray]:
+        import torch
+
+        from chitieu.pipeline import batches
+
+        if not windows:
+            return []
+        order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
+        ordered = [windows[i] for i in order]
+        out: list[np.ndarray] = [np.empty(0)] * len(windows)
+        k = 0
+        with torch.inference_mode():
+            for ids, mask in batches(ordered, self.batch_size, self.pad_id):
+                logits = self.model(
+                    input_ids=torch.from_numpy(ids).to(self.device),
+                    attention_mask=torch.from_numpy(mask).to(self.device),
+                ).logits
+                probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+                for row in range(len(ids)):
+                    out[order[k]] = probs[row, : len(ordered[k].input_ids)]
+                    k += 1
+        return out
+
+
+def load_model_folder(directory: Path, device: str = "auto") -> tuple[Any, WordPieceAdapter, dict[str, Any]]:
+    """Model on its device in eval mode, the adapter, and the metadata; clear errors otherwise."""
+    import torch
+    from transformers import AutoModelForTokenClassification
+
+    from chitieu.encoders.loader import open_adapter
+
+    directory = Path(directory)
+    meta = read_meta(directory)
+    try:
+        model = AutoModelForTokenClassification.from_pretrained(str(directory), dtype=torch.float32)
+    except (OSError, ValueError, RuntimeError) as err:
+        raise ModelFolderError(f"cannot load the weights in {directory}: {err}") from err
+    labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+    if labels != list(BIO_TAGS):
+        raise ModelFolderError(f"{directory} predicts labels {labels}, expected {list(BIO_TAGS)}")
+    adapter = open_adapter(str(directory))
+    dev = pick_device(device)
+    model.to(dev).eval()
+    return model, adapter, meta
+
+
+def promoted_pointer(models_dir: Path) -> Path:
+    return Path(models_dir) / "PROMOTED"
+
+
+def read_promoted(models_dir: Path) -> Path | None:
+    pointer = promoted_pointer(models_dir)
+    if not pointer.exists():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    return Path(models_dir) / name if name else None
+
+
+def write_promoted(models_dir: Path, name: str) -> None:
+    """Point at a model folder atomically: write a temp file, then rename over the pointer."""
+    pointer = promoted_pointer(models_dir)
+    tmp = pointer.with_suffix(".tmp")
+    tmp.write_text(name + "\n", encoding="utf-8")
+    os.replace(tmp, pointer)

@@ -1,0 +1,127 @@
+"""Inference in named stages: prepare -> run -> decode -> link (+ normalise).
+
+Each stage is a plain function over plain data, so each can be tested with a fake of the
+stage before it, and the service can run the model stage on windows pooled from many
+requests at once (micro-batching) while prepare and decode stay per document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from chitieu.encoders.base import WordPieceAdapter
+from chitieu.labels import ID2TAG
+from chitieu.nfc import nfc_with_map
+from chitieu.text import Token
+from chitieu.windows import Window, make_windows, placement
+
+# Punctuation that may sit inside a span but never at its edge.
+_EDGE_TRIM = set(".,;:!?\"'“”‘’()[]{}-–—…/")
+
+
+@dataclass
+class Prepared:
+    doc_id: str | None
+    original: str
+    text: str
+    to_original: list[int] | None
+    words: list[Token]
+    windows: list[Window]
+
+
+class WindowRunner(Protocol):
+    """The model stage: class probabilities for every position of every window."""
+
+    def __call__(self, windows: Sequence[Window]) -> list[np.ndarray]: ...
+
+
+def prepare(
+    text: str,
+    adapter: WordPieceAdapter,
+    *,
+    max_tokens: int,
+    overlap_tokens: int,
+    doc_id: str | None = None,
+) -> Prepared:
+    nfc_text, to_original = nfc_with_map(text)
+    words = adapter.words(nfc_text)
+    pieces = adapter.encode_words(nfc_text, words)
+    windows = make_windows(
+        pieces,
+        cls_id=adapter.cls_id,
+        sep_id=adapter.sep_id,
+        max_tokens=min(max_tokens, adapter.max_tokens),
+        overlap_tokens=overlap_tokens,
+    )
+    return Prepared(doc_id, text, nfc_text, to_original, words, windows)
+
+
+def batches(windows: Sequence[Window], batch_size: int, pad_id: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Padded input ids and attention masks, longest-first so padding stays small."""
+    for k in range(0, len(windows), batch_size):
+        chunk = windows[k : k + batch_size]
+        width = max(len(w.input_ids) for w in chunk)
+        ids = np.full((len(chunk), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(chunk), width), dtype=np.int64)
+        for row, w in enumerate(chunk):
+            ids[row, : len(w.input_ids)] = w.input_ids
+            mask[row, : len(w.input_ids)] = 1
+        yield ids, mask
+
+
+def word_probabilities(prepared: Prepared, probs: Sequence[np.ndarray]) -> np.ndarray:
+    """One probability row per word, read from the window where the word is best placed."""
+    n_words = len(prepared.words)
+    if not prepared.windows:
+        return np.zeros((0, len(ID2TAG)), dtype=np.float32)
+    out = np.zeros((n_words, probs[0].shape[-1]), dtype=np.float32)
+    best = np.full(n_words, -1, dtype=np.int64)
+    for window, p in zip(prepared.windows, probs):
+        for pos, (word, first) in enumerate(zip(window.word_ids, window.first_subword)):
+            if not first:
+                continue
+            score = placement(window, word)
+            if score > best[word]:
+                best[word] = score
+                out[word] = p[pos]
+    return out
+
+
+def _spans_from_tags(tags: list[str]) -> list[tuple[str, int, int]]:
+    """(label, first word, last word) chunks; an I- after O or another label opens a chunk."""
+    chunks: list[tuple[str, int, int]] = []
+    label, start = None, -1
+    for i, tag in enumerate(tags + ["O"]):
+        kind, _, lab = tag.partition("-")
+        if label is not None and (kind != "I" or lab != label):
+            chunks.append((label, start, i - 1))
+            label = None
+        if kind in ("B", "I") and label is None:
+            label, start = lab, i
+    return chunks
+
+
+def decode(prepared: Prepared, probs: Sequence[np.ndarray]) -> list[dict[str, Any]]:
+    """Entities `{start, end, text, label, score}` in offsets of the text the caller sent."""
+    word_probs = word_probabilities(prepared, probs)
+    tags = [ID2TAG[int(i)] for i in word_probs.argmax(axis=-1)] if len(word_probs) else []
+    entities = []
+    for label, first, last in _spans_from_tags(tags):
+        while first <= last and prepared.words[first].text in _EDGE_TRIM:
+            first += 1
+        while last >= first and prepared.words[last].text in _EDGE_TRIM:
+            last -= 1
+        if first > last:
+            continue
+        start, end = prepared.words[first].start, prepared.words[last].end
+        score = float(np.mean([word_probs[i].max() for i in range(first, last + 1)]))
+        if prepared.to_original is not None:
+            start, end = prepared.to_original[start], prepared.to_original[end]
+        entities.append(
+            {"start": start, "end": end, "text": prepared.original[start:end], "label": label, "score": round(score, 4)}
+        )
+    return entities

@@ -1,0 +1,23 @@
+from pathlib import Path
+
+import pytest
+
+from chitieu.model_folder import read_promoted
+from chitieu.paths import models_dir, shared_dir
+
+
+@pytest.fixture(scope="session")
+def default_model_dir() -> Path:
+    """The committed default model that `serve` loads (models/PROMOTED)."""
+    folder = read_promoted(models_dir())
+    if folder is None or not folder.exists():
+        pytest.fail("no promoted model under models/: train one and run `chitieu models promote NAME`")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    path = shared_dir()
+    if not path.exists():
+        pytest.skip(f"{path} is absent: this test reads the shared data folder beside the checkout")
+    return path
