@@ -53,7 +53,7 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 # Abbreviations that end in a dot without ending a sentence.
 _NO_BREAK_BEFORE = ("TP", "Tp", "ThS", "TS", "PGS", "GS", "Q", "P", "BS", "KS", "St", "Mr", "Mrs", "Dr")
-_BREAK_RE = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[^\W\d_]|\d)")
+_BREAK_RE = re.compile(r"(?<=[.!?…])([\"”’)]?)\s+(?=[\"“‘(]?[^\W\d_]|\d)")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -69,7 +69,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
                 continue
             if next_char.isalpha() and not next_char.isupper():
                 continue
-            end = m.start()
+            end = m.start() + len(m.group(1))  # a closing quote stays with its sentence
             while end > start and text[end - 1].isspace():
                 end -= 1
             if end > start:

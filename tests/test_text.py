@@ -37,3 +37,8 @@ def test_nfc_map_points_back_into_decomposed_text():
     start, end = text.index("Tre"), len(text)
     assert decomposed[mapping[start] : mapping[end]] == "Tre"
     assert nfc_with_map("Bến Tre") == ("Bến Tre", None)
+
+
+def test_closing_quote_stays_with_its_sentence():
+    text = "“Đây là tốt.” Ông nói."
+    assert [text[s:e] for s, e in sentences(text)] == ["“Đây là tốt.”", "Ông nói."]
