@@ -20,8 +20,8 @@ from chitieu.text import nfc
 from chitieu.validate import check_document, validate_path
 
 app = typer.Typer(help="The gold corpus: validate, stats, split, import, export, preannotate.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class Format(str, Enum):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 
 from chitieu.annotations_cli import app as annotations_app
+from chitieu.extract_cli import extract_command
+from chitieu.models_cli import app as models_app
+from chitieu.train.cli import train_command
 
 app = typer.Typer(
     help="chitieu: socio-economic targets from Vietnamese provincial news.",
@@ -12,6 +15,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(annotations_app, name="annotations")
+app.add_typer(models_app, name="models")
+app.command("train")(train_command)
+app.command("extract")(extract_command)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from chitieu.encoders.base import WordPieceAdapter
-from chitieu.labels import ID2TAG
+from chitieu.labels import ID2TAG, TAG2ID
 from chitieu.nfc import nfc_with_map
 from chitieu.text import Token
 from chitieu.windows import Window, make_windows, placement
@@ -105,10 +105,48 @@ def _spans_from_tags(tags: list[str]) -> list[tuple[str, int, int]]:
     return chunks
 
 
+def _allowed_transitions() -> np.ndarray:
+    """allowed[i, j]: tag j may follow tag i under BIO (I-X only after B-X or I-X)."""
+    n = len(ID2TAG)
+    allowed = np.ones((n, n), dtype=bool)
+    for j in range(n):
+        kind, _, label = ID2TAG[j].partition("-")
+        if kind == "I":
+            for i in range(n):
+                allowed[i, j] = ID2TAG[i] in (f"B-{label}", f"I-{label}")
+    return allowed
+
+
+_ALLOWED = _allowed_transitions()
+_CAN_START = np.array([not ID2TAG[j].startswith("I-") for j in range(len(ID2TAG))])
+
+
+def viterbi_tags(word_probs: np.ndarray) -> list[str]:
+    """The most probable tag sequence that is valid BIO (no I-X after O or after another label).
+
+    Argmax per word fragments multi-word spans when one inner word is unsure; the
+    constrained path keeps them whole, which is what strict span F1 rewards.
+    """
+    if len(word_probs) == 0:
+        return []
+    logp = np.log(np.clip(word_probs, 1e-9, 1.0))
+    penalty = np.where(_ALLOWED, 0.0, -1e9)
+    score = np.where(_CAN_START, logp[0], -1e9)
+    back = np.zeros((len(logp), logp.shape[1]), dtype=np.int64)
+    for t in range(1, len(logp)):
+        candidates = score[:, None] + penalty
+        back[t] = candidates.argmax(axis=0)
+        score = candidates.max(axis=0) + logp[t]
+    path = [int(score.argmax())]
+    for t in range(len(logp) - 1, 0, -1):
+        path.append(int(back[t, path[-1]]))
+    return [ID2TAG[i] for i in reversed(path)]
+
+
 def decode(prepared: Prepared, probs: Sequence[np.ndarray]) -> list[dict[str, Any]]:
     """Entities `{start, end, text, label, score}` in offsets of the text the caller sent."""
     word_probs = word_probabilities(prepared, probs)
-    tags = [ID2TAG[int(i)] for i in word_probs.argmax(axis=-1)] if len(word_probs) else []
+    tags = viterbi_tags(word_probs)
     entities = []
     for label, first, last in _spans_from_tags(tags):
         while first <= last and prepared.words[first].text in _EDGE_TRIM:
@@ -118,7 +156,7 @@ def decode(prepared: Prepared, probs: Sequence[np.ndarray]) -> list[dict[str, An
         if first > last:
             continue
         start, end = prepared.words[first].start, prepared.words[last].end
-        score = float(np.mean([word_probs[i].max() for i in range(first, last + 1)]))
+        score = float(np.mean([word_probs[i, TAG2ID[tags[i]]] for i in range(first, last + 1)]))
         if prepared.to_original is not None:
             start, end = prepared.to_original[start], prepared.to_original[end]
         entities.append(

@@ -81,3 +81,17 @@ def test_batches_pad_and_mask():
 def test_word_probabilities_of_an_empty_document():
     prepared = prepare("   ", WordAdapter(), max_tokens=20, overlap_tokens=4)
     assert prepared.windows == [] and decode(prepared, []) == [] and word_probabilities(prepared, []).shape[0] == 0
+
+
+def test_viterbi_keeps_a_span_whole_where_argmax_would_break_it():
+    from chitieu.pipeline import viterbi_tags
+
+    p = np.full((3, len(TAG2ID)), 0.01, dtype=np.float32)
+    p[0, TAG2ID["B-TARGET_VALUE"]] = 0.9
+    p[1, TAG2ID["O"]], p[1, TAG2ID["I-TARGET_VALUE"]] = 0.45, 0.40  # unsure inner word
+    p[2, TAG2ID["I-TARGET_VALUE"]] = 0.9
+    assert viterbi_tags(p) == ["B-TARGET_VALUE", "I-TARGET_VALUE", "I-TARGET_VALUE"]
+    q = np.full((2, len(TAG2ID)), 0.01, dtype=np.float32)
+    q[0, TAG2ID["O"]], q[1, TAG2ID["I-PROVINCE"]] = 0.9, 0.6
+    q[1, TAG2ID["B-PROVINCE"]] = 0.3
+    assert viterbi_tags(q) == ["O", "B-PROVINCE"], "an I- after O is not valid BIO"

@@ -1,0 +1,88 @@
+"""The extraction contract, the same for the CLI, the evaluator and the service.
+
+`Extractor.extract(text)` returns
+  {"id", "model": {name, version, base}, "entities": [...], "targets": [...]}
+and the three stage methods (`prepare`, `run`, `finish`) let the service pool the model
+stage across concurrent requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chitieu.encoders.base import WordPieceAdapter
+from chitieu.labels import LABELS
+from chitieu.linking import link_targets
+from chitieu.pipeline import Prepared, WindowRunner, decode, prepare
+from chitieu.windows import Window
+
+DEFAULT_OVERLAP = 32
+
+
+class Extractor:
+    def __init__(
+        self,
+        adapter: WordPieceAdapter,
+        runner: WindowRunner,
+        meta: dict[str, Any],
+        *,
+        max_tokens: int | None = None,
+        overlap_tokens: int = DEFAULT_OVERLAP,
+    ) -> None:
+        self.adapter = adapter
+        self.runner = runner
+        self.meta = meta
+        self.max_tokens = max_tokens or int(meta.get("options", {}).get("max_tokens", adapter.max_tokens))
+        self.overlap_tokens = overlap_tokens
+
+    @classmethod
+    def load(cls, directory: Path, device: str = "auto", batch_size: int = 8) -> "Extractor":
+        from chitieu.model_folder import TorchRunner, load_model_folder
+
+        model, adapter, meta = load_model_folder(directory, device)
+        runner = TorchRunner(model, adapter.pad_id, str(model.device), batch_size)
+        return cls(adapter, runner, meta)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return {
+            "name": self.meta.get("name", "unknown"),
+            "version": self.meta.get("version", "unknown"),
+            "base": self.meta.get("base", {}).get("name", "unknown"),
+            "labels": list(LABELS),
+            "metrics": self.meta.get("metrics", {}),
+        }
+
+    def prepare(self, text: str, doc_id: str | None = None) -> Prepared:
+        return prepare(text, self.adapter, max_tokens=self.max_tokens, overlap_tokens=self.overlap_tokens, doc_id=doc_id)
+
+    def run(self, windows: Sequence[Window]) -> list[np.ndarray]:
+        return self.runner(windows)
+
+    def finish(self, prepared: Prepared, probs: Sequence[np.ndarray]) -> dict[str, Any]:
+        entities = decode(prepared, probs)
+        info = self.info
+        return {
+            "id": prepared.doc_id,
+            "model": {"name": info["name"], "version": info["version"], "base": info["base"]},
+            "entities": entities,
+            "targets": link_targets(prepared.original, entities),
+        }
+
+    def extract(self, text: str, doc_id: str | None = None) -> dict[str, Any]:
+        return self.extract_many([(doc_id, text)])[0]
+
+    def extract_many(self, docs: Sequence[tuple[str | None, str]]) -> list[dict[str, Any]]:
+        """Several documents with one pass of the model over all their windows."""
+        prepared = [self.prepare(text, doc_id) for doc_id, text in docs]
+        windows = [w for p in prepared for w in p.windows]
+        probs = self.run(windows)
+        out, k = [], 0
+        for p in prepared:
+            out.append(self.finish(p, probs[k : k + len(p.windows)]))
+            k += len(p.windows)
+        return out

@@ -1,0 +1,125 @@
+"""Training end to end on a tiny PhoBERT-format model: overfit, save, reload, same output."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chitieu.corpus import Document, Span, write_documents
+from chitieu.encoders.phobert_tiny import build_tiny_phobert
+from chitieu.extractor import Extractor
+from chitieu.model_folder import read_meta
+from chitieu.train.options import TrainOptions
+from chitieu.train.run import span_scores, train
+
+SENTENCES = [
+    (
+        "Bí thư Tỉnh ủy Bến Tre Lê Đức Thọ đề nghị phấn đấu đạt mức tăng trưởng GRDP từ 9,3% trở lên.",
+        [("Bến Tre", "PROVINCE"), ("Lê Đức Thọ", "OFFICIAL"), ("tăng trưởng GRDP", "INDICATOR"), ("từ 9,3% trở lên", "TARGET_VALUE")],
+    ),
+    (
+        "Năm 2024, Long An phấn đấu thu ngân sách nội địa trên 6.000 tỷ đồng, ông Nguyễn Văn Út cho biết.",
+        [("Long An", "PROVINCE"), ("thu ngân sách nội địa", "INDICATOR"), ("trên 6.000 tỷ đồng", "TARGET_VALUE"), ("Nguyễn Văn Út", "OFFICIAL")],
+    ),
+]
+
+
+def make_doc(i, text, marks):
+    spans = [Span(start=text.index(t), end=text.index(t) + len(t), label=label) for t, label in marks]
+    return Document(id=f"d{i}", text=text, spans=spans)
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    docs = [make_doc(i, text, marks) for i, (text, marks) in enumerate(SENTENCES)]
+    write_documents(docs, root / "corpus.jsonl")
+    (root / "splits.json").write_text(json.dumps({"train": ["d0", "d1"], "dev": ["d0", "d1"], "test": ["d0", "d1"]}))
+    return root, docs
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory, corpus_dir):
+    _, docs = corpus_dir
+    return build_tiny_phobert(tmp_path_factory.mktemp("tiny") / "phobert", [d.text for d in docs] * 3, hidden_size=64)
+
+
+@pytest.fixture(scope="module")
+def overfit_model(tmp_path_factory, corpus_dir, tiny_base):
+    root, _ = corpus_dir
+    opts = TrainOptions(
+        base=str(tiny_base), annotations=root, out=tmp_path_factory.mktemp("models"), name="overfit",
+        epochs=60, patience=60, batch_size=2, lr_encoder=1e-3, lr_head=1e-2, warmup_ratio=0.0, seed=1, threads=1,
+        save_dtype="fp32",
+    )
+    return train(opts)
+
+
+def entities_of(doc):
+    return sorted((s.start, s.end, s.label) for s in doc.spans)
+
+
+def test_overfits_two_documents_and_records_its_metrics(overfit_model, corpus_dir):
+    _, docs = corpus_dir
+    meta = read_meta(overfit_model)
+    assert meta["metrics"]["dev"]["micro_f1"] == 1.0
+    assert meta["base"]["kind"] == "phobert" and meta["options"]["max_tokens"] <= 256
+    assert json.loads((overfit_model / "metrics.json").read_text())["test"]["micro_f1"] == 1.0
+    assert "| dev | **micro** |" in (overfit_model / "README.md").read_text()
+    extractor = Extractor.load(overfit_model, device="cpu")
+    for doc in docs:
+        got = extractor.extract(doc.text)["entities"]
+        assert sorted((e["start"], e["end"], e["label"]) for e in got) == entities_of(doc)
+
+
+def test_saved_model_reloads_to_the_same_predictions_and_batch_equals_single(overfit_model, corpus_dir):
+    _, docs = corpus_dir
+    first, second = Extractor.load(overfit_model), Extractor.load(overfit_model)
+    texts = [(d.id, d.text) for d in docs]
+    batch = second.extract_many(texts)
+    single = [first.extract(text, doc_id) for doc_id, text in texts]
+    assert batch == single
+    (target,) = [t for t in single[0]["targets"]]
+    assert target["official"]["name"] == "Lê Đức Thọ" and target["value"]["number"] == 9.3
+
+
+def test_same_seed_same_metrics(corpus_dir, tiny_base, tmp_path):
+    root, _ = corpus_dir
+    metrics = []
+    for run in range(2):
+        opts = TrainOptions(base=str(tiny_base), annotations=root, out=tmp_path, name=f"run{run}", epochs=2, batch_size=2, seed=5, threads=1)
+        metrics.append(read_meta(train(opts))["metrics"])
+    assert metrics[0] == metrics[1]
+
+
+def test_writing_is_atomic_and_refuses_to_overwrite(corpus_dir, tiny_base, tmp_path):
+    root, _ = corpus_dir
+    opts = TrainOptions(base=str(tiny_base), annotations=root, out=tmp_path, name="m", epochs=1, max_steps=1, threads=1)
+    train(opts)
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        train(opts)
+    assert [p.name for p in tmp_path.iterdir()] == ["m"], "no temporary folder may be left behind"
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [("epochs", 0, "epochs"), ("lr_head", 2.0, "lr_head"), ("overlap_tokens", 200, "overlap_tokens"), ("save_dtype", "int4", "save_dtype")],
+)
+def test_options_are_validated_up_front(corpus_dir, field, value, message):
+    root, _ = corpus_dir
+    with pytest.raises(ValueError, match=message):
+        TrainOptions(annotations=root, **{field: value})
+
+
+def test_missing_corpus_says_what_to_do(tmp_path):
+    with pytest.raises(ValueError, match="chitieu annotations import"):
+        TrainOptions(annotations=tmp_path)
+
+
+def test_span_scores_by_hand():
+    doc = make_doc(0, *SENTENCES[0])
+    pred = [{"start": s.start, "end": s.end, "label": s.label} for s in doc.spans[:3]] + [{"start": 0, "end": 2, "label": "PROVINCE"}]
+    scores = span_scores([doc], [pred])
+    # 3 right of 4 predicted, 3 of 4 gold found.
+    assert scores["micro_precision"] == 0.75 and scores["micro_recall"] == 0.75 and scores["micro_f1"] == 0.75
+    assert scores["per_label_f1"]["TARGET_VALUE"] == 0.0 and scores["per_label"]["PROVINCE"]["precision"] == 0.5

