@@ -123,3 +123,19 @@ def test_span_scores_by_hand():
     # 3 right of 4 predicted, 3 of 4 gold found.
     assert scores["micro_precision"] == 0.75 and scores["micro_recall"] == 0.75 and scores["micro_f1"] == 0.75
     assert scores["per_label_f1"]["TARGET_VALUE"] == 0.0 and scores["per_label"]["PROVINCE"]["precision"] == 0.5
+
+
+def test_fixed_epochs_without_early_stopping(corpus_dir, tiny_base, tmp_path):
+    root, _ = corpus_dir
+    opts = TrainOptions(base=str(tiny_base), annotations=root, out=tmp_path, name="fixed", train_split="train+dev",
+                        dev_split="none", epochs=2, batch_size=2, threads=1)
+    meta = read_meta(train(opts))
+    assert [h["epoch"] for h in meta["history"]] == [1, 2] and meta["best_epoch"] == 2
+    assert "dev" not in meta["metrics"] and "test" in meta["metrics"]
+    assert "fixed epochs" in (tmp_path / "fixed" / "README.md").read_text()
+
+
+def test_early_stopping_on_training_data_is_refused(corpus_dir):
+    root, _ = corpus_dir
+    with pytest.raises(ValueError, match="--dev-split none"):
+        TrainOptions(annotations=root, train_split="train+dev", dev_split="dev")

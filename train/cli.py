@@ -22,7 +22,7 @@ def train_command(
     out: Annotated[Path, typer.Option(help="Folder that receives the versioned model folder")] = Path("models"),
     name: Annotated[Optional[str], typer.Option(help="Model folder name [default: <base>-<date>-<data hash>]")] = None,
     train_split: Annotated[str, typer.Option(help="Split(s) to train on, e.g. train or train+dev")] = "train",
-    dev_split: Annotated[str, typer.Option(help="Split for early stopping")] = "dev",
+    dev_split: Annotated[str, typer.Option(help="Split for early stopping, or none for fixed epochs")] = "dev",
     epochs: int = 12,
     patience: int = 3,
     batch_size: int = 8,

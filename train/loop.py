@@ -117,9 +117,12 @@ def fit(
     train_windows: list[Window],
     pad_id: int,
     opts: TrainOptions,
-    evaluate_dev: Callable[[Callable[[Sequence[Window]], list[np.ndarray]]], dict[str, Any]],
+    evaluate_dev: Callable[[Callable[[Sequence[Window]], list[np.ndarray]]], dict[str, Any]] | None,
 ) -> TrainResult:
-    """Train with early stopping on dev micro-F1; returns the best model, folded and on the CPU."""
+    """Train with early stopping on dev micro-F1 (or all epochs when evaluate_dev is None).
+
+    Returns the best model, folded and on the CPU.
+    """
     from accelerate import Accelerator
 
     set_seed(opts.seed)
@@ -189,8 +192,16 @@ def fit(
             optimizer.zero_grad()
             losses.append(loss.item())
             step += 1
+        loss_mean = round(float(np.mean(losses)) if losses else float("nan"), 4)
+        if evaluate_dev is None:
+            history.append({"epoch": epoch, "loss": loss_mean, "seconds": round(time.monotonic() - started, 1)})
+            log.info("epoch %d  loss %.4f  %.0fs", epoch, loss_mean, history[-1]["seconds"])
+            best_epoch = epoch
+            if opts.max_steps is not None and step >= opts.max_steps:
+                break
+            continue
         dev = evaluate_dev(runner)
-        record = {"epoch": epoch, "loss": round(float(np.mean(losses)) if losses else float("nan"), 4), **dev, "seconds": round(time.monotonic() - started, 1)}
+        record = {"epoch": epoch, "loss": loss_mean, **dev, "seconds": round(time.monotonic() - started, 1)}
         history.append(record)
         log.info("epoch %d  loss %.4f  dev micro-F1 %.4f  %s  %.0fs", epoch, record["loss"], dev["micro_f1"], " ".join(f"{k} {v:.3f}" for k, v in dev.get("per_label_f1", {}).items()), record["seconds"])
         if dev["micro_f1"] > best_f1:
@@ -204,7 +215,7 @@ def fit(
         if opts.max_steps is not None and step >= opts.max_steps:
             break
     final = accelerator.unwrap_model(tagger)
-    if best_state is not None:
+    if evaluate_dev is not None and best_state is not None:
         final.load_state_dict(best_state)
     plain = final.folded().cpu().eval()
     return TrainResult(plain, best_epoch, best_dev, history, time.monotonic() - started, step)

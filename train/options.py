@@ -18,6 +18,8 @@ class TrainOptions:
     #: Model folder name; default `<base>-<date>-<data hash>`.
     name: str | None = None
     train_split: str = "train"
+    #: Split for early stopping, or "none" to train a fixed number of epochs (e.g. the
+    #: default model, trained on train+dev with the epoch count found on dev beforehand).
     dev_split: str = "dev"
     epochs: int = 12
     patience: int = 3
@@ -65,6 +67,11 @@ class TrainOptions:
             raise ValueError(f"max_tokens must be >= 16, got {self.max_tokens}")
         if not 0 <= self.overlap_tokens < (self.max_tokens - 2) // 2:
             raise ValueError(f"overlap_tokens must be in [0, {(self.max_tokens - 2) // 2}), got {self.overlap_tokens}")
+        if self.early_stopping and set(self.dev_split.split("+")) & set(self.train_split.split("+")):
+            raise ValueError(
+                f"dev split {self.dev_split!r} overlaps train split {self.train_split!r}: early stopping on training "
+                "data means nothing; pass --dev-split none to train a fixed number of epochs"
+            )
         if self.save_dtype not in ("fp16", "fp32"):
             raise ValueError(f"save_dtype must be fp16 or fp32, got {self.save_dtype!r}")
         if self.threads < 1:
@@ -74,6 +81,10 @@ class TrainOptions:
                 f"no corpus at {self.annotations}/corpus.jsonl: pass --annotations DIR, or import annotations first "
                 "with `chitieu annotations import`"
             )
+
+    @property
+    def early_stopping(self) -> bool:
+        return self.dev_split != "none"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -84,7 +84,8 @@ def model_card(meta: dict[str, Any]) -> str:
         f" (licence: {meta['base'].get('licence') or 'see the base model'}).",
         "",
         f"- trained: {meta['created']} in {meta['training_seconds']:.0f} s on {meta['hardware']}",
-        f"- data: `{meta['data_hash']}` ({meta['train_documents']} training documents, splits `{meta['options']['train_split']}` / dev `{meta['options']['dev_split']}`)",
+        f"- data: `{meta['data_hash']}` ({meta['train_documents']} training documents from split `{meta['options']['train_split']}`; "
+        + (f"early stopping on `{meta['options']['dev_split']}`)" if meta["options"]["dev_split"] != "none" else "fixed epochs, no early stopping)"),
         f"- best epoch {meta['best_epoch']} of {len(meta['history'])}",
         "",
         "## Metrics (strict span match)",
@@ -121,8 +122,8 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
     adapter = open_adapter(base_path)
     max_tokens = min(opts.max_tokens, adapter.max_tokens)
     train_docs = load_corpus(opts.annotations, opts.train_split)
-    dev_docs = load_corpus(opts.annotations, opts.dev_split)
-    if not train_docs or not dev_docs:
+    dev_docs = load_corpus(opts.annotations, opts.dev_split) if opts.early_stopping else []
+    if not train_docs or (opts.early_stopping and not dev_docs):
         raise ValueError(f"split {opts.train_split!r} or {opts.dev_split!r} is empty in {opts.annotations}: run `chitieu annotations split`")
     data = labelled_windows(train_docs, adapter, max_tokens, opts.overlap_tokens)
     report_misaligned(data, opts.base)
@@ -138,12 +139,14 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
     def evaluate_dev(runner: Callable[[Sequence[Window]], list[np.ndarray]]) -> dict[str, Any]:
         return span_scores(dev_docs, predict_documents(dev_docs, adapter, runner, max_tokens, opts.overlap_tokens))
 
-    result = fit(model, data.windows, adapter.pad_id, opts, evaluate_dev)
+    result = fit(model, data.windows, adapter.pad_id, opts, evaluate_dev if opts.early_stopping else None)
 
     from chitieu.model_folder import TorchRunner
 
     runner = TorchRunner(result.model, adapter.pad_id, "cpu", opts.batch_size * 2)
-    metrics = {"dev": span_scores(dev_docs, predict_documents(dev_docs, adapter, runner, max_tokens, opts.overlap_tokens))}
+    metrics = {}
+    if dev_docs:
+        metrics["dev"] = span_scores(dev_docs, predict_documents(dev_docs, adapter, runner, max_tokens, opts.overlap_tokens))
     if opts.evaluate_test:
         test_docs = load_corpus(opts.annotations, "test")
         if test_docs:
