@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from chitieu.annotations_cli import app as annotations_app
+from chitieu.evaluate_cli import evaluate as evaluate_command
 from chitieu.extract_cli import extract_command
 from chitieu.models_cli import app as models_app
 from chitieu.train.cli import train_command
@@ -17,6 +18,7 @@ app = typer.Typer(
 app.add_typer(annotations_app, name="annotations")
 app.add_typer(models_app, name="models")
 app.command("train")(train_command)
+app.command("evaluate")(evaluate_command)
 app.command("extract")(extract_command)
 
 

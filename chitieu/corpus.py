@@ -108,6 +108,17 @@ def update_splits(docs: Iterable[Document], directory: Path) -> dict[str, list[s
     return splits
 
 
+def corpus_hash(directory: Path) -> str | None:
+    """Fingerprint of a corpus folder (corpus + splits), recorded with every model; None if incomplete."""
+    digest = hashlib.sha256()
+    for name in (CORPUS_FILE, SPLITS_FILE):
+        path = Path(directory) / name
+        if not path.exists():
+            return None
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def load_corpus(directory: Path, split: str = "all") -> list[Document]:
     """The documents of one split (train, dev, test, train+dev) or all of them."""
     docs = read_documents(directory / CORPUS_FILE)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from chitieu.corpus import CORPUS_FILE, SPLITS_FILE, Document, Span
+from chitieu.corpus import Document, Span
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.windows import Window, make_windows, word_tags
 
@@ -57,10 +55,3 @@ def report_misaligned(result: LabelledWindows, base: str) -> None:
     if len(result.misaligned) > 20:
         log.warning("  ... and %d more", len(result.misaligned) - 20)
 
-
-def data_hash(annotations: Path) -> str:
-    """Fingerprint of the corpus and its splits, recorded with every model."""
-    digest = hashlib.sha256()
-    for name in (CORPUS_FILE, SPLITS_FILE):
-        digest.update((annotations / name).read_bytes())
-    return digest.hexdigest()[:16]

@@ -14,44 +14,33 @@ from typing import Any
 
 import numpy as np
 
-from chitieu.corpus import Document, load_corpus
+from chitieu.corpus import Document, corpus_hash, load_corpus
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
 from chitieu.model_folder import META_FILE
 from chitieu.pipeline import decode, prepare
 from chitieu.windows import Window
-from chitieu.train.data import data_hash, labelled_windows, report_misaligned
+from chitieu.train.data import labelled_windows, report_misaligned
 from chitieu.train.options import TrainOptions
 
 log = logging.getLogger(__name__)
 
 
 def span_scores(docs: Sequence[Document], predictions: Sequence[list[dict[str, Any]]]) -> dict[str, Any]:
-    """Strict (exact start, end and label) span precision, recall and F1, per label and micro."""
-    counts = {label: [0, 0, 0] for label in LABELS}  # true positives, predicted, gold
-    for doc, pred in zip(docs, predictions):
-        gold = {(s.start, s.end, s.label) for s in doc.spans}
-        found = {(p["start"], p["end"], p["label"]) for p in pred}
-        for label in LABELS:
-            g = {x for x in gold if x[2] == label}
-            f = {x for x in found if x[2] == label}
-            counts[label][0] += len(g & f)
-            counts[label][1] += len(f)
-            counts[label][2] += len(g)
+    """The strict (seqeval) span figures kept in a model's metrics: micro and per label."""
+    from chitieu.metrics import gold_entities
+    from chitieu.metrics import span_scores as seqeval_scores
 
-    def prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
-        p = tp / n_pred if n_pred else 0.0
-        r = tp / n_gold if n_gold else 0.0
-        return p, r, (2 * p * r / (p + r) if p + r else 0.0)
-
-    per_label = {label: prf(*c) for label, c in counts.items()}
-    micro = prf(*(sum(c[i] for c in counts.values()) for i in range(3)))
+    strict = seqeval_scores([d.text for d in docs], [gold_entities(d) for d in docs], predictions)["strict"]
+    per_label = {
+        label: {k: strict["per_label"][label][k] for k in ("precision", "recall", "f1", "support")} for label in LABELS
+    }
     return {
-        "micro_precision": round(micro[0], 4),
-        "micro_recall": round(micro[1], 4),
-        "micro_f1": round(micro[2], 4),
-        "per_label_f1": {label: round(v[2], 4) for label, v in per_label.items()},
-        "per_label": {label: {"precision": round(v[0], 4), "recall": round(v[1], 4), "f1": round(v[2], 4), "support": counts[label][2]} for label, v in per_label.items()},
+        "micro_precision": strict["micro"]["precision"],
+        "micro_recall": strict["micro"]["recall"],
+        "micro_f1": strict["micro"]["f1"],
+        "per_label_f1": {label: v["f1"] for label, v in per_label.items()},
+        "per_label": per_label,
     }
 
 
@@ -152,7 +141,7 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         if test_docs:
             metrics["test"] = span_scores(test_docs, predict_documents(test_docs, adapter, runner, max_tokens, opts.overlap_tokens))
 
-    fingerprint = data_hash(opts.annotations)
+    fingerprint = corpus_hash(opts.annotations) or "unknown"
     name = opts.name or f"{base_slug(opts.base)}-{started:%Y%m%d-%H%M%S}-{fingerprint[:8]}"
     licence = None
     if adapter.kind == "phobert":

@@ -1,0 +1,266 @@
+"""`chitieu evaluate`: a model (and baselines) on a gold split -> report.json + report.html.
+
+The lead mounts the command with `app.command("evaluate")(evaluate)`; `app` here is a
+one-command typer app so the module also runs alone (`python -m chitieu.evaluate_cli`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from tqdm import tqdm
+
+from chitieu.baselines import Baseline, available_baselines
+from chitieu.corpus import Document, corpus_hash, load_corpus
+from chitieu.labels import LABELS
+from chitieu.metrics import compare, evaluate_predictions
+from chitieu.model_folder import ModelFolderError, read_meta, read_promoted
+from chitieu.paths import annotations_dir, models_dir
+from chitieu.report import build_report, write_report
+
+app = typer.Typer(help="Evaluate a model against the gold corpus.", pretty_exceptions_show_locals=False)
+console = Console()
+err_console = Console(stderr=True)
+
+DEFAULT_CHUNK = 8
+
+
+def resolve_model(model: str | None) -> Path:
+    """A model folder from a path, a name under the models folder, or the promoted model."""
+    if model is None:
+        promoted = read_promoted(models_dir())
+        if promoted is None:
+            raise ModelFolderError(
+                f"no promoted model in {models_dir()}: train one with `chitieu train`, promote it, "
+                "or pass a model folder as the first argument"
+            )
+        return promoted
+    for candidate in (Path(model), models_dir() / model):
+        if candidate.is_dir():
+            return candidate
+    raise ModelFolderError(f"model {model!r} is neither a folder nor a model under {models_dir()}")
+
+
+def load_extractor(folder: Path) -> Any:
+    """Separate so tests can put a fake extractor in its place."""
+    from chitieu.extractor import Extractor
+
+    return Extractor.load(folder)
+
+
+def model_predictions(extractor: Any, docs: Sequence[Document], chunk: int = DEFAULT_CHUNK, desc: str = "model") -> tuple[list[dict[str, Any]], float]:
+    """`extractor.extract_many` over the documents in chunks, with a progress bar; (outputs, seconds)."""
+    out: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    with tqdm(total=len(docs), desc=desc, unit="doc", file=sys.stderr, disable=None) as bar:
+        for k in range(0, len(docs), chunk):
+            part = docs[k : k + chunk]
+            out.extend(extractor.extract_many([(d.id, d.text) for d in part]))
+            bar.update(len(part))
+    return out, time.perf_counter() - started
+
+
+def baseline_predictions(baseline: Baseline, docs: Sequence[Document]) -> tuple[list[dict[str, Any]], float]:
+    out = []
+    started = time.perf_counter()
+    for doc in tqdm(docs, desc=baseline.name, unit="doc", file=sys.stderr, disable=None):
+        out.append({"entities": baseline.predict(doc.text)})
+    return out, time.perf_counter() - started
+
+
+def model_info(extractor: Any, folder: Path) -> dict[str, Any]:
+    meta = getattr(extractor, "meta", {}) or {}
+    info = dict(getattr(extractor, "info", {}) or {})
+    info.pop("metrics", None)
+    return {
+        "name": info.get("name") or meta.get("name") or folder.name,
+        "version": info.get("version") or meta.get("version"),
+        "base": info.get("base") or (meta.get("base") or {}).get("name"),
+        "folder": str(folder),
+        "train_documents": meta.get("train_documents"),
+        "data_hash": meta.get("data_hash"),
+        "created": meta.get("created"),
+    }
+
+
+def evaluate_model(extractor: Any, folder: Path, docs: Sequence[Document], chunk: int = DEFAULT_CHUNK) -> dict[str, Any]:
+    info = model_info(extractor, folder)
+    outputs, seconds = model_predictions(extractor, docs, chunk, desc=info["name"])
+    return {
+        "name": info["name"],
+        "kind": "model",
+        "model": info,
+        "note": None,
+        "labels": list(LABELS),
+        "seconds": round(seconds, 2),
+        "metrics": evaluate_predictions(docs, outputs),
+    }
+
+
+def evaluate_baseline(baseline: Baseline, docs: Sequence[Document]) -> dict[str, Any]:
+    outputs, seconds = baseline_predictions(baseline, docs)
+    return {
+        "name": baseline.name,
+        "kind": "baseline",
+        "model": None,
+        "note": baseline.note,
+        "labels": list(baseline.labels),
+        "seconds": round(seconds, 2),
+        "metrics": evaluate_predictions(docs, outputs, labels=baseline.labels, with_tuples=baseline.links_tuples),
+    }
+
+
+def curve_point(system: dict[str, Any], split: str) -> dict[str, Any] | None:
+    train_documents = (system.get("model") or {}).get("train_documents")
+    if train_documents is None:
+        return None
+    strict = system["metrics"]["strict"]
+    return {
+        "model": system["name"],
+        "split": split,
+        "train_documents": train_documents,
+        "micro_f1": strict["micro"]["f1"],
+        "per_label_f1": {label: v["f1"] for label, v in strict["per_label"].items()},
+    }
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    for split, section in report["splits"].items():
+        table = Table(title=f"{split}: {section['documents']} documents, strict F1 (lenient)")
+        table.add_column("system")
+        for label in LABELS:
+            table.add_column(label, justify="right")
+        table.add_column("micro", justify="right")
+        table.add_column("macro", justify="right")
+        table.add_column("tuples", justify="right")
+        for s in section["systems"]:
+            m = s["metrics"]
+            cells = []
+            for label in LABELS:
+                strict, lenient = m["strict"]["per_label"].get(label), m["lenient"]["per_label"].get(label)
+                cells.append("–" if strict is None else f"{strict['f1']:.3f} ({lenient['f1']:.3f})")
+            tuples = m.get("tuples")
+            table.add_row(
+                s["name"],
+                *cells,
+                f"{m['strict']['micro']['f1']:.3f} ({m['lenient']['micro']['f1']:.3f})",
+                f"{m['strict']['macro']['f1']:.3f}",
+                "–" if not tuples else f"{tuples['with_official']['f1']:.3f}",
+            )
+        console.print(table)
+
+
+def _split_names(values: Sequence[str]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+@app.command()
+def evaluate(
+    model: Annotated[Optional[str], typer.Argument(help="Model folder or name under models/ [default: the promoted model]")] = None,
+    split: Annotated[list[str], typer.Option("--split", help="test, dev, train, all or e.g. train+dev; repeat for several")] = ["test"],
+    annotations: Annotated[Optional[Path], typer.Option("--annotations", help="Corpus folder [default: annotations/]")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Report folder [default: reports/<model>-<split>/]")] = None,
+    compare_models: Annotated[
+        Optional[tuple[str, str]], typer.Option("--compare", help="Two models A B on the same split(s), side by side with B - A")
+    ] = None,
+    baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="Also score the rule and underthesea baselines")] = True,
+    models_for_curve: Annotated[
+        Optional[list[str]],
+        typer.Option("--models-for-curve", help="Models (with train_documents in chitieu.json) for F1 against training size; repeat or comma-separate"),
+    ] = None,
+    chunk: Annotated[int, typer.Option("--chunk", min=1, help="Documents per extract_many call")] = DEFAULT_CHUNK,
+) -> None:
+    """Score a model against gold spans and tuples; write report.json and report.html."""
+    corpus = annotations if annotations is not None else annotations_dir()
+    splits = _split_names(split) or ["test"]
+    try:
+        if compare_models:
+            if model is not None:
+                raise ModelFolderError("pass either MODEL or --compare A B, not both")
+            folders = [resolve_model(compare_models[0]), resolve_model(compare_models[1])]
+        else:
+            folders = [resolve_model(model)]
+        curve_folders = []
+        for entry in _split_names(models_for_curve or []):
+            folder = resolve_model(entry)
+            if read_meta(folder).get("train_documents") is None:
+                err_console.print(f"[yellow]note:[/yellow] {folder} has no train_documents in chitieu.json; left out of the curve")
+                continue
+            curve_folders.append(folder)
+        docs_by_split = {name: load_corpus(corpus, name) for name in splits}
+    except (ModelFolderError, FileNotFoundError, ValueError) as err:
+        err_console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from err
+    for name, docs in docs_by_split.items():
+        if not docs:
+            err_console.print(f"[red]error:[/red] split {name!r} of {corpus} has no documents: run `chitieu annotations split`")
+            raise typer.Exit(2)
+
+    loaded: dict[Path, Any] = {}
+
+    def extractor_for(folder: Path) -> Any:
+        key = folder.resolve()
+        if key not in loaded:
+            try:
+                loaded[key] = load_extractor(folder)
+            except ModelFolderError as err:
+                err_console.print(f"[red]error:[/red] {err}")
+                raise typer.Exit(2) from err
+        return loaded[key]
+
+    chosen_baselines = available_baselines() if baselines else []
+    if baselines and not any(b.name == "rules" for b in chosen_baselines):
+        err_console.print("[yellow]note:[/yellow] chitieu.rules is not importable; the rule baseline is skipped")
+
+    sections: dict[str, dict[str, Any]] = {}
+    curve: list[dict[str, Any]] = []
+    for name, docs in docs_by_split.items():
+        systems = [evaluate_model(extractor_for(f), f, docs, chunk) for f in folders]
+        systems += [evaluate_baseline(b, docs) for b in chosen_baselines]
+        section: dict[str, Any] = {"documents": len(docs), "systems": systems, "compare": None}
+        if compare_models:
+            section["compare"] = compare(systems[0]["metrics"], systems[1]["metrics"])
+        sections[name] = section
+        if name != splits[0]:
+            continue  # one curve, on the first split
+        curve_systems = list(systems[: len(folders)])
+        for folder in curve_folders:
+            if folder.resolve() in {f.resolve() for f in folders}:
+                continue
+            curve_systems.append(evaluate_model(extractor_for(folder), folder, docs, chunk))
+        curve += [p for p in (curve_point(s, name) for s in curve_systems) if p is not None]
+
+    data_hash = corpus_hash(corpus)
+    for s in sections[splits[0]]["systems"]:
+        trained_on = (s.get("model") or {}).get("data_hash")
+        if trained_on and data_hash and trained_on != data_hash:
+            err_console.print(
+                f"[yellow]note:[/yellow] {s['name']} was trained on data {trained_on}, the corpus is now {data_hash}; "
+                "documents may have moved between splits since"
+            )
+    result = build_report(
+        sections,
+        annotations=str(corpus),
+        data_hash=data_hash,
+        curve=curve if len(curve) >= 2 else None,
+        command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+    )
+    if report is None:
+        first = sections[splits[0]]["systems"]
+        label = first[0]["name"] if not compare_models else f"{first[0]['name']}-vs-{first[1]['name']}"
+        report = Path("reports") / f"{label}-{'_'.join(splits)}"
+    texts = {d.id: d.text for docs in docs_by_split.values() for d in docs}
+    json_path, html_path = write_report(result, report, texts)
+    print_summary(result)
+    print(f"report: {json_path}\n        {html_path}")  # plain print: paths must not be wrapped
+
+
+if __name__ == "__main__":
+    app()
