@@ -8,6 +8,7 @@ from chitieu.annotations_cli import app as annotations_app
 from chitieu.evaluate_cli import evaluate as evaluate_command
 from chitieu.extract_cli import extract_command
 from chitieu.models_cli import app as models_app
+from chitieu.serve.cli import app as serve_app
 from chitieu.train.cli import train_command
 
 app = typer.Typer(
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 app.add_typer(annotations_app, name="annotations")
 app.add_typer(models_app, name="models")
+app.add_typer(serve_app)  # a one-command app merges in: `chitieu serve`
 app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
 app.command("extract")(extract_command)

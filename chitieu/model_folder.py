@@ -91,8 +91,8 @@ def load_model_folder(directory: Path, device: str = "auto") -> tuple[Any, WordP
     meta = read_meta(directory)
     try:
         model = AutoModelForTokenClassification.from_pretrained(str(directory), dtype=torch.float32)
-    except (OSError, ValueError, RuntimeError) as err:
-        raise ModelFolderError(f"cannot load the weights in {directory}: {err}") from err
+    except Exception as err:  # safetensors and torch raise their own types for corrupt files
+        raise ModelFolderError(f"cannot load the weights in {directory}: {type(err).__name__}: {err}") from err
     labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
     if labels != list(BIO_TAGS):
         raise ModelFolderError(f"{directory} predicts labels {labels}, expected {list(BIO_TAGS)}")

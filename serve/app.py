@@ -1,0 +1,92 @@
+"""The app factory: `create_app(settings)`; uvicorn can also call it with `--factory`.
+
+Nothing is built at import time. The model loads in the background after startup, so
+/health answers at once and /ready turns 200 only once the model is loaded and warmed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+import chitieu
+from chitieu.serve import errors
+from chitieu.serve.batcher import Batcher
+from chitieu.serve.deps import Service
+from chitieu.serve.logging import configure_logging, get_logger
+from chitieu.serve.metrics import Metrics
+from chitieu.serve.middleware import RequestContext
+from chitieu.serve.routes import admin, extract, health, labelstudio
+from chitieu.serve.settings import Settings
+from chitieu.serve.state import Loader, ModelSlot, load_extractor, startup_model_folder
+
+log = get_logger("app")
+
+
+async def _initial_load(service: Service) -> None:
+    try:
+        folder = startup_model_folder(service.settings)
+        loaded, _ = await service.slot.swap_to(folder)
+        service.metrics.set_model(loaded.extractor.info, folder.name)
+    except asyncio.CancelledError:
+        raise
+    except Exception as err:  # keep serving /health and /admin/reload; /ready says why
+        service.slot.error = f"{type(err).__name__}: {err}"
+        log.error("model failed to load", extra={"error": service.slot.error})
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    batcher = Batcher(
+        workers=settings.workers,
+        queue_size=settings.queue_size,
+        micro_batch=settings.micro_batch_windows,
+        max_wait_s=settings.max_wait_ms / 1000,
+        metrics=app.state.metrics,
+    )
+    slot = ModelSlot(app.state.loader, settings.device, settings.micro_batch_windows)
+    service = Service(settings, app.state.metrics, slot, batcher)
+    app.state.service = service
+    loading = asyncio.create_task(_initial_load(service))
+    try:
+        yield
+    finally:
+        loading.cancel()
+        app.state.service = None
+        await asyncio.to_thread(batcher.close)
+
+
+def create_app(settings: Settings | None = None, *, loader: Loader | None = None) -> FastAPI:
+    """`loader(folder, device, batch_size)` builds an extractor; the default loads a real model folder."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="chitieu",
+        version=chitieu.__version__,
+        description="Socio-economic targets (province, official, indicator, value) from Vietnamese provincial news.",
+        debug=settings.debug,
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.loader = loader or load_extractor
+    app.state.service = None
+    for module in (extract, health, labelstudio, admin):
+        app.include_router(module.router)
+    errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    # Added last so it wraps everything, CORS and the error handlers included.
+    app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,208 @@
+"""Request and response bodies; the response models are the extraction contract in OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chitieu.labels import LABELS
+
+Label = Literal[LABELS]  # type: ignore[valid-type]
+
+EXAMPLE_TEXT = "Bí thư Tỉnh ủy Bến Tre Lê Đức Thọ đề nghị phấn đấu đạt mức tăng trưởng GRDP từ 9,3% trở lên."
+
+
+def check_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("text is empty or only whitespace; send the article text")
+    # A lone surrogate (from a JSON "\ud800" escape) is not text and cannot be encoded back
+    # to UTF-8 in the answer; refusing it here keeps it from becoming a 500 later.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(f"text has an unpaired surrogate at position {err.start}; send valid Unicode") from None
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Document(Strict):
+    text: str = Field(description="The article text (plain text; paragraphs separated by newlines).")
+    id: str | None = Field(None, max_length=256, description="Your id for the document, echoed back.")
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return check_text(value)
+
+
+class ExtractRequest(Document):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"id": "doc-1", "text": EXAMPLE_TEXT}]})
+
+
+class BatchRequest(Strict):
+    documents: list[Document] = Field(min_length=1, description="Answered in the same order.")
+
+
+class ModelRef(BaseModel):
+    name: str
+    version: str
+    base: str
+
+
+class Entity(BaseModel):
+    label: Label
+    start: int = Field(description="Character offset (code points) into the text sent.")
+    end: int
+    text: str
+    score: float
+
+
+class IndicatorRef(BaseModel):
+    text: str
+    start: int
+    end: int
+
+
+class Value(BaseModel):
+    text: str
+    start: int
+    end: int
+    comparator: str = Field(description="One of >=, >, <, <=, ~, =, range.")
+    number: float | None
+    min: float | None
+    max: float | None
+    unit: str | None
+
+
+class Official(BaseModel):
+    name: str = Field(description="The fullest form of the name found in the article.")
+    role: str | None
+    start: int
+    end: int
+
+
+class Province(BaseModel):
+    name: str
+    code: str | None = Field(description="Official two-digit code.")
+    successor: str | None = Field(description="The unit it merged into in the July 2025 reform, if any.")
+    start: int
+    end: int
+
+
+class SentenceRef(BaseModel):
+    start: int
+    end: int
+
+
+class Target(BaseModel):
+    indicator: IndicatorRef | None
+    value: Value
+    official: Official | None
+    province: Province | None
+    sentence: SentenceRef
+    score: float
+
+
+class ExtractResponse(BaseModel):
+    id: str | None
+    model: ModelRef
+    entities: list[Entity]
+    targets: list[Target]
+
+
+class BatchResponse(BaseModel):
+    results: list[ExtractResponse]
+
+
+class Health(BaseModel):
+    status: Literal["UP"] = "UP"
+    ready: bool
+    model: str | None = Field(description="Folder name of the model being served.")
+
+
+class Ready(BaseModel):
+    status: Literal["ready"] = "ready"
+    model: ModelRef
+    folder: str
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    base: str
+    labels: list[str]
+    metrics: dict[str, Any] = Field(description="Evaluation figures from the model card (chitieu.json).")
+    folder: str
+    loaded_at: float = Field(description="Unix time the model was swapped in.")
+
+
+class ReloadRequest(Strict):
+    model: str = Field(description="A folder name directly under the models directory.", examples=["e5-small-2025-11"])
+
+
+class ReloadResponse(BaseModel):
+    model: ModelInfo
+    previous: str | None
+    seconds: float
+
+
+# Label Studio ML backend (label_studio_ml/api.py). Its requests carry fields that vary
+# between Label Studio versions, so these bodies accept unknown fields instead of failing.
+
+
+class LSTask(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: int | str | None = None
+    data: dict[str, Any]
+
+
+class PredictRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    tasks: list[LSTask]
+    model_version: str | None = None
+    project: str | int | None = None
+    label_config: str | None = None
+    params: dict[str, Any] | None = None
+
+
+class LSValue(BaseModel):
+    start: int
+    end: int
+    text: str
+    labels: list[Label]
+
+
+class LSRegion(BaseModel):
+    from_name: str
+    to_name: str
+    type: Literal["labels"]
+    value: LSValue
+    score: float | None = None
+
+
+class LSPrediction(BaseModel):
+    result: list[LSRegion]
+    score: float
+    model_version: str
+
+
+class PredictResponse(BaseModel):
+    results: list[LSPrediction]
+    model_version: str
+
+
+class SetupRequest(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    project: str | int | None = None
+    label_schema: str | None = Field(None, alias="schema")
+    hostname: str | None = None
+    access_token: str | None = Field(None, repr=False)
+    model_version: str | None = None
+
+
+class SetupResponse(BaseModel):
+    model_version: str

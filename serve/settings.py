@@ -1,0 +1,73 @@
+"""The service's settings: one class, read from `CHITIEU_*` environment variables.
+
+Built by whoever starts the app (the CLI, a test, uvicorn's factory) and handed to
+`create_app`; routes get it through `Depends(get_settings)`, never from a module global,
+so tests can run several differently configured apps in one process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from chitieu.paths import models_dir as default_models_dir
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHITIEU_", extra="ignore", validate_default=True)
+
+    #: A folder name under `models_dir`, or a path to a model folder; unset = models/PROMOTED.
+    model: str | None = None
+    models_dir: Path = Field(default_factory=default_models_dir)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    max_text_chars: int = Field(default=100_000, ge=1)
+    max_batch_documents: int = Field(default=16, ge=1)
+    #: Threads running the model (and as many for tokenising/decoding).
+    workers: int = Field(default=1, ge=1, le=64)
+    #: Documents admitted and not yet answered; beyond this requests get 429.
+    queue_size: int = Field(default=64, ge=1)
+    #: Windows per model call, pooled across concurrent requests.
+    micro_batch_windows: int = Field(default=8, ge=1)
+    #: How long a worker waits for more windows to fill a micro-batch.
+    max_wait_ms: float = Field(default=5.0, ge=0)
+    #: Bearer token for /admin/*; unset disables the admin endpoints.
+    admin_token: SecretStr | None = None
+    #: JSON list or comma-separated (`CHITIEU_CORS_ORIGINS=https://a,https://b`).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Debug logs may carry article text; leave off in production.
+    debug: bool = False
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [v.strip() for v in text.split(",") if v.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def max_body_bytes(self) -> int:
+        """Largest body worth reading: a full batch of maximal texts (4 UTF-8 bytes a char) plus JSON."""
+        return self.max_batch_documents * (self.max_text_chars * 4 + 1024) + 64 * 1024
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
