@@ -139,3 +139,31 @@ def test_early_stopping_on_training_data_is_refused(corpus_dir):
     root, _ = corpus_dir
     with pytest.raises(ValueError, match="--dev-split none"):
         TrainOptions(annotations=root, train_split="train+dev", dev_split="dev")
+
+
+@pytest.fixture(scope="module")
+def small_e5(tmp_path_factory):
+    """The real e5-small base cut to its first two layers: pretrained, yet quick to train."""
+    from transformers import AutoConfig, AutoModel
+
+    from chitieu.encoders.e5 import ensure_e5_small
+    from chitieu.encoders.fast import FastTokenizerAdapter
+
+    base = ensure_e5_small(progress=False)
+    folder = tmp_path_factory.mktemp("e5") / "e5-2layers"
+    config = AutoConfig.from_pretrained(base, num_hidden_layers=2)
+    AutoModel.from_pretrained(base, config=config, add_pooling_layer=False).save_pretrained(folder)
+    FastTokenizerAdapter.from_dir(base).save(folder)
+    return folder
+
+
+def test_small_e5_learns_the_two_documents(corpus_dir, small_e5, tmp_path):
+    root, docs = corpus_dir
+    opts = TrainOptions(base=str(small_e5), annotations=root, out=tmp_path, name="e5", epochs=25, patience=25,
+                        batch_size=2, lr_encoder=2e-4, lr_head=5e-3, warmup_ratio=0.0, threads=1, seed=3)
+    folder = train(opts)
+    meta = read_meta(folder)
+    assert meta["base"]["kind"] == "e5"
+    assert meta["metrics"]["dev"]["micro_f1"] >= 0.9
+    result = Extractor.load(folder).extract(docs[0].text)
+    assert {(e["text"], e["label"]) for e in result["entities"]} >= {("Bến Tre", "PROVINCE"), ("Lê Đức Thọ", "OFFICIAL")}

@@ -31,6 +31,8 @@ def train_command(
     max_tokens: Annotated[int, typer.Option(help="Window length in subwords (capped by the base)")] = 256,
     overlap_tokens: int = 32,
     freeze_embeddings: bool = True,
+    oversample_targets: Annotated[int, typer.Option(help="Repeat windows with targets/indicators this many times per epoch")] = 3,
+    o_weight: Annotated[float, typer.Option(help="Loss weight of the O tag")] = 0.5,
     seed: int = 13,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads [default: all cores]")] = None,
     save_dtype: Annotated[str, typer.Option(help="fp16 or fp32 weights on disk")] = "fp16",
@@ -49,7 +51,8 @@ def train_command(
     kwargs = dict(
         base=base, annotations=annotations, out=out, name=name, train_split=train_split, dev_split=dev_split,
         epochs=epochs, patience=patience, batch_size=batch_size, lr_encoder=lr_encoder, lr_head=lr_head,
-        max_tokens=max_tokens, overlap_tokens=overlap_tokens, freeze_embeddings=freeze_embeddings, seed=seed,
+        max_tokens=max_tokens, overlap_tokens=overlap_tokens, freeze_embeddings=freeze_embeddings,
+        oversample_targets=oversample_targets, o_weight=o_weight, seed=seed,
         save_dtype=save_dtype, max_steps=max_steps, overwrite=overwrite,
     )
     if threads is not None:

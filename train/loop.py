@@ -143,7 +143,11 @@ def fit(
         [{"params": body, "lr": opts.lr_encoder}, {"params": head, "lr": opts.lr_head}],
         weight_decay=opts.weight_decay,
     )
-    steps_per_epoch = math.ceil(len(train_windows) / opts.batch_size)
+    from chitieu.labels import TAG2ID
+
+    focus = {TAG2ID[f"{p}-{label}"] for p in "BI" for label in ("TARGET_VALUE", "INDICATOR")}
+    epoch_windows = [i for i, w in enumerate(train_windows) for _ in range(opts.oversample_targets if focus & set(w.labels) else 1)]
+    steps_per_epoch = math.ceil(len(epoch_windows) / opts.batch_size)
     total_steps = steps_per_epoch * opts.epochs if opts.max_steps is None else min(opts.max_steps, steps_per_epoch * opts.epochs)
     warmup = int(total_steps * opts.warmup_ratio)
 
@@ -154,7 +158,9 @@ def fit(
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     tagger, optimizer, scheduler = accelerator.prepare(tagger, optimizer, scheduler)
-    loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX)
+    class_weight = torch.ones(len(TAG2ID))
+    class_weight[TAG2ID["O"]] = opts.o_weight
+    loss_fn = nn.CrossEntropyLoss(weight=class_weight.to(accelerator.device), ignore_index=IGNORE_INDEX)
     order_rng = random.Random(opts.seed)
 
     def runner(windows: Sequence[Window]) -> list[np.ndarray]:
@@ -175,7 +181,7 @@ def fit(
     step, bad_epochs = 0, 0
     for epoch in range(1, opts.epochs + 1):
         tagger.train()
-        order = list(range(len(train_windows)))
+        order = list(epoch_windows)
         order_rng.shuffle(order)
         losses = []
         for k in range(0, len(order), opts.batch_size):

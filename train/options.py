@@ -39,6 +39,11 @@ class TrainOptions:
     standardize_features: bool = True
     #: Attention dropout makes CPU steps several times slower for little gain on this data.
     attention_dropout: float = 0.0
+    #: Windows holding a TARGET_VALUE or INDICATOR are seen this many times per epoch: they
+    #: are a minority of windows and the labels the product is for.
+    oversample_targets: int = 3
+    #: Loss weight of the O tag (1.0 = plain cross-entropy); below 1 counters its dominance.
+    o_weight: float = 0.5
     seed: int = 13
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     #: Weights on disk: fp16 halves the size; inference upcasts to fp32.
@@ -63,6 +68,10 @@ class TrainOptions:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if self.oversample_targets < 1:
+            raise ValueError(f"oversample_targets must be >= 1, got {self.oversample_targets}")
+        if not 0 < self.o_weight <= 1:
+            raise ValueError(f"o_weight must be in (0, 1], got {self.o_weight}")
         if self.max_tokens < 16:
             raise ValueError(f"max_tokens must be >= 16, got {self.max_tokens}")
         if not 0 <= self.overlap_tokens < (self.max_tokens - 2) // 2:
