@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from seqeval.metrics.sequence_labeling import get_entities
+
 from chitieu.labels import LABELS
 from chitieu.text import sentences
 
@@ -82,16 +84,7 @@ def align_tokens(text: str, tokens: Sequence[str]) -> list[tuple[int, int] | Non
 
 def chunks(tags: Sequence[str]) -> list[tuple[str, int, int]]:
     """(type, first token, last token) from BIO tags; an I- that does not continue opens a chunk."""
-    out: list[tuple[str, int, int]] = []
-    kind_open, first = None, -1
-    for i, tag in enumerate(list(tags) + ["O"]):
-        prefix, _, kind = tag.partition("-")
-        if kind_open is not None and (prefix != "I" or kind != kind_open):
-            out.append((kind_open, first, i - 1))
-            kind_open = None
-        if prefix in ("B", "I") and kind_open is None:
-            kind_open, first = kind, i
-    return out
+    return [(kind, first, last) for kind, first, last in get_entities(list(tags))]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from seqeval.metrics.sequence_labeling import get_entities
 
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.labels import ID2TAG, TAG2ID
@@ -91,20 +92,6 @@ def word_probabilities(prepared: Prepared, probs: Sequence[np.ndarray]) -> np.nd
     return out
 
 
-def _spans_from_tags(tags: list[str]) -> list[tuple[str, int, int]]:
-    """(label, first word, last word) chunks; an I- after O or another label opens a chunk."""
-    chunks: list[tuple[str, int, int]] = []
-    label, start = None, -1
-    for i, tag in enumerate(tags + ["O"]):
-        kind, _, lab = tag.partition("-")
-        if label is not None and (kind != "I" or lab != label):
-            chunks.append((label, start, i - 1))
-            label = None
-        if kind in ("B", "I") and label is None:
-            label, start = lab, i
-    return chunks
-
-
 def _allowed_transitions() -> np.ndarray:
     """allowed[i, j]: tag j may follow tag i under BIO (I-X only after B-X or I-X)."""
     n = len(ID2TAG)
@@ -148,7 +135,7 @@ def decode(prepared: Prepared, probs: Sequence[np.ndarray]) -> list[dict[str, An
     word_probs = word_probabilities(prepared, probs)
     tags = viterbi_tags(word_probs)
     entities = []
-    for label, first, last in _spans_from_tags(tags):
+    for label, first, last in get_entities(tags):
         while first <= last and prepared.words[first].text in _EDGE_TRIM:
             first += 1
         while last >= first and prepared.words[last].text in _EDGE_TRIM:
