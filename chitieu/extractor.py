@@ -18,6 +18,7 @@ from chitieu.encoders.base import WordPieceAdapter
 from chitieu.labels import LABELS
 from chitieu.linking import link_targets
 from chitieu.pipeline import Prepared, WindowRunner, decode, prepare
+from chitieu.refine import refine
 from chitieu.windows import Window
 
 DEFAULT_OVERLAP = 32
@@ -64,7 +65,7 @@ class Extractor:
         return self.runner(windows)
 
     def finish(self, prepared: Prepared, probs: Sequence[np.ndarray]) -> dict[str, Any]:
-        entities = decode(prepared, probs)
+        entities = refine(prepared.original, decode(prepared, probs))
         info = self.info
         return {
             "id": prepared.doc_id,

@@ -1,4 +1,4 @@
-"""Inference in named stages: prepare -> run -> decode -> link (+ normalise).
+"""Inference in named stages: prepare -> run -> decode -> refine -> link (+ normalise).
 
 Each stage is a plain function over plain data, so each can be tested with a fake of the
 stage before it, and the service can run the model stage on windows pooled from many

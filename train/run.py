@@ -19,6 +19,7 @@ from chitieu.encoders.base import WordPieceAdapter
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
 from chitieu.model_folder import META_FILE
 from chitieu.pipeline import decode, prepare
+from chitieu.refine import refine
 from chitieu.windows import Window
 from chitieu.train.data import labelled_windows, report_misaligned
 from chitieu.train.options import TrainOptions
@@ -56,7 +57,7 @@ def predict_documents(
     probs = runner(windows)
     out, k = [], 0
     for p in prepared:
-        out.append(decode(p, probs[k : k + len(p.windows)]))
+        out.append(refine(p.original, decode(p, probs[k : k + len(p.windows)])))
         k += len(p.windows)
     return out
 
