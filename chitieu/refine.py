@@ -7,7 +7,9 @@ are weakest exactly there:
 - a TARGET_VALUE includes its comparator words and its unit: a predicted value that
   stops at the numeral (`200` of `200 km`, `10,2` of `10,2-10,5%`) or starts after a
   comparator (`27%` of `gần 27%`) is completed over the adjacent words that the
-  normaliser reads as comparator, range, scale or unit. Nothing else is added.
+  normaliser reads as comparator, range, scale or unit. Nothing else is added;
+- an INDICATOR is labelled only in a sentence where a TARGET_VALUE is set: one predicted
+  in a sentence without a value is dropped.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from typing import Any
 
 from chitieu.provinces import resolve
+from chitieu.text import sentences
 
 Entity = dict[str, Any]
 
@@ -64,6 +67,7 @@ def complete_value(text: str, entity: Entity, entities: list[Entity]) -> Entity:
 
 def refine(text: str, entities: list[Entity]) -> list[Entity]:
     """Entities after the province and value constraints; offsets index `text`."""
+    bounds = sentences(text)
     out: list[Entity] = []
     for entity in entities:
         if entity["label"] == "PROVINCE" and resolve(entity["text"]) is None:
@@ -72,4 +76,9 @@ def refine(text: str, entities: list[Entity]) -> list[Entity]:
     for i, entity in enumerate(out):
         if entity["label"] == "TARGET_VALUE":
             out[i] = complete_value(text, entity, out)
-    return out
+    with_values = {_sentence_of(bounds, e["start"]) for e in out if e["label"] == "TARGET_VALUE"}
+    return [e for e in out if e["label"] != "INDICATOR" or _sentence_of(bounds, e["start"]) in with_values]
+
+
+def _sentence_of(bounds: list[tuple[int, int]], pos: int) -> int:
+    return next((k for k, (s, e) in enumerate(bounds) if s <= pos < e), -1)

@@ -43,3 +43,10 @@ def test_provinces_the_gazetteer_does_not_know_are_dropped():
     text = "Bí thư Ngô Chí Cường thăm Hạ Long và Bến Tre, TP.HCM"
     entities = [ent(text, "Ngô Chí Cường", "PROVINCE"), ent(text, "Hạ Long", "PROVINCE"), ent(text, "Bến Tre", "PROVINCE"), ent(text, "TP.HCM", "PROVINCE")]
     assert [e["text"] for e in refine(text, entities)] == ["Bến Tre", "TP.HCM"]
+
+
+def test_indicators_without_a_value_in_their_sentence_are_dropped():
+    text = "Tổng thu ngân sách đạt 5.000 tỷ đồng. Năm 2024 phấn đấu thu ngân sách 6.000 tỷ đồng."
+    entities = [ent(text, "thu ngân sách", "INDICATOR"), ent(text, "thu ngân sách", "INDICATOR", 2), ent(text, "6.000 tỷ đồng", "TARGET_VALUE")]
+    kept = refine(text, entities)
+    assert [(e["label"], e["start"]) for e in kept] == [("INDICATOR", entities[1]["start"]), ("TARGET_VALUE", entities[2]["start"])]
