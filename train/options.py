@@ -25,7 +25,7 @@ class TrainOptions:
     patience: int = 3
     batch_size: int = 8
     #: Learning rate of the pretrained body.
-    lr_encoder: float = 5e-5
+    lr_encoder: float = 3e-5
     #: Learning rate of the classification head (the pretrained features are small, so it needs far more).
     lr_head: float = 1e-3
     weight_decay: float = 0.01
@@ -41,9 +41,9 @@ class TrainOptions:
     attention_dropout: float = 0.0
     #: Windows holding a TARGET_VALUE or INDICATOR are seen this many times per epoch: they
     #: are a minority of windows and the labels the product is for.
-    oversample_targets: int = 3
+    oversample_targets: int = 4
     #: Loss weight of the O tag (1.0 = plain cross-entropy); below 1 counters its dominance.
-    o_weight: float = 0.5
+    o_weight: float = 0.3
     seed: int = 13
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     #: Weights on disk: fp16 halves the size; inference upcasts to fp32.
