@@ -1,0 +1,53 @@
+"""The extraction contract (CLI, evaluator and service) against its JSON schema."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from chitieu.corpus import load_corpus
+from chitieu.paths import annotations_dir
+from chitieu.serve.schemas import ExtractResponse
+from chitieu.extractor import Extractor
+from chitieu.serve.testing import TEXT, LexiconAdapter, LexiconRunner
+
+def fake_extractor() -> Extractor:
+    meta = {"name": "fake", "version": "1", "base": {"name": "lexicon"}}
+    return Extractor(LexiconAdapter(), LexiconRunner(), meta, max_tokens=32, overlap_tokens=4)
+
+
+SCHEMA = json.loads((Path(__file__).parent / "fixtures" / "contract" / "extraction.schema.json").read_text())
+
+
+def check(result: dict, text: str) -> None:
+    jsonschema.validate(result, SCHEMA)
+    ExtractResponse.model_validate(result)
+    for e in result["entities"]:
+        assert text[e["start"] : e["end"]] == e["text"]
+    for t in result["targets"]:
+        assert text[t["value"]["start"] : t["value"]["end"]] == t["value"]["text"]
+        if t["indicator"]:
+            assert text[t["indicator"]["start"] : t["indicator"]["end"]] == t["indicator"]["text"]
+        if t["value"]["comparator"] == "range":
+            assert t["value"]["number"] is None and t["value"]["min"] <= t["value"]["max"]
+
+
+def test_fake_pipeline_output_follows_the_schema():
+    result = fake_extractor().extract(TEXT, "doc-1")
+    check(result, TEXT)
+    assert result["targets"], "the fake lexicon yields one target"
+
+
+def test_schema_rejects_a_result_missing_a_field():
+    result = fake_extractor().extract(TEXT, "doc-1")
+    del result["targets"][0]["sentence"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(result, SCHEMA)
+
+
+def test_default_model_output_on_the_seeds_follows_the_schema(default_model_dir):
+    extractor = Extractor.load(default_model_dir, device="cpu")
+    seeds = [d for d in load_corpus(annotations_dir()) if d.id.startswith("seed-")]
+    for doc, result in zip(seeds, extractor.extract_many([(d.id, d.text) for d in seeds])):
+        check(result, doc.text)
