@@ -176,7 +176,7 @@ def test_pieces_file_is_consistent(source: e5.E5File) -> None:
     ids = e5.kept_ids(source, pieces)
     assert (np.diff(ids) > 0).all()  # original order, so unk stays unk
     kept = set(pieces)
-    assert all(p in kept for p in source.pieces if len(p) == 1 and e5.plausible_single(p))
+    assert all(p in kept for p in source.pieces if len(p) == 1), "every single-character piece is kept"
     assert e5.parameters_for(source, len(pieces)) <= 30_500_000
 
 
@@ -190,7 +190,7 @@ def test_select_pieces_keeps_specials_singles_and_frequent_pieces(source: e5.E5F
     assert "▁tăng" in pieces and "▁trưởng" not in pieces
     assert "的" in pieces and "ệ" in pieces and "%" in pieces
     assert set(e5.SPECIALS) <= set(pieces) and set(e5.E5_PREFIX_PIECES) <= set(pieces)
-    assert "ی" not in pieces  # an unseen Arabic letter: Vietnamese news does not need it
+    assert "ی" in pieces, "an unseen Arabic letter is kept too, so no text falls back to <unk>"
 
 
 def test_trimmed_model_equals_untrimmed_where_no_piece_was_dropped(
@@ -228,7 +228,9 @@ def test_coverage_on_held_aside_articles(source: e5.E5File, shared: Path) -> Non
     coverage = e5.coverage(source, e5.read_pieces(), held)
     assert coverage.tokens_full > 50_000
     assert coverage.unk_rate < 0.001
-    assert coverage.dropped_rate < 0.005 and coverage.inflation < 1.01
+    # Keeping all 13,828 single-character pieces within ~30M parameters means dropping
+    # multi-character pieces seen fewer than 40 times: about 0.7% of pieces get re-split.
+    assert coverage.dropped_rate < 0.01 and coverage.inflation < 1.01
 
 
 @pytest.mark.slow
