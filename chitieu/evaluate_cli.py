@@ -21,7 +21,7 @@ from chitieu.baselines import Baseline, available_baselines
 from chitieu.corpus import Document, corpus_hash, load_corpus
 from chitieu.labels import LABELS
 from chitieu.metrics import compare, evaluate_predictions
-from chitieu.model_folder import ModelFolderError, read_meta, read_promoted
+from chitieu.model_folder import ModelFolderError, read_meta, resolve_model_folder
 from chitieu.paths import annotations_dir, models_dir
 from chitieu.report import build_report, write_report
 
@@ -34,18 +34,7 @@ DEFAULT_CHUNK = 8
 
 def resolve_model(model: str | None) -> Path:
     """A model folder from a path, a name under the models folder, or the promoted model."""
-    if model is None:
-        promoted = read_promoted(models_dir())
-        if promoted is None:
-            raise ModelFolderError(
-                f"no promoted model in {models_dir()}: train one with `chitieu train`, promote it, "
-                "or pass a model folder as the first argument"
-            )
-        return promoted
-    for candidate in (Path(model), models_dir() / model):
-        if candidate.is_dir():
-            return candidate
-    raise ModelFolderError(f"model {model!r} is neither a folder nor a model under {models_dir()}")
+    return resolve_model_folder(model, models_dir())
 
 
 def load_extractor(folder: Path) -> Any:

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chitieu.model_folder import read_promoted
+from chitieu.model_folder import ModelFolderError, resolve_model_folder
 from chitieu.paths import models_dir
 
 
@@ -51,18 +51,19 @@ def print_table(result: dict[str, Any], console: Console) -> None:
 
 def extract_command(
     files: Annotated[Optional[list[Path]], typer.Argument(help="Text files (UTF-8); `-` or none reads standard input")] = None,
-    model: Annotated[Optional[Path], typer.Option(help="Model folder [default: the promoted model]")] = None,
+    model: Annotated[Optional[str], typer.Option(help="Model folder, or a name under models/ [default: the promoted model]")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="json (one document each), jsonl, or a table")] = OutputFormat.json,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
 ) -> None:
     """Extract entities and target tuples from articles."""
     from chitieu.extractor import Extractor
 
-    folder = model or read_promoted(models_dir())
-    if folder is None:
-        Console(stderr=True).print("no model: pass --model DIR or promote one with `chitieu models promote NAME`")
-        raise typer.Exit(2)
-    extractor = Extractor.load(folder, device=device)
+    try:
+        folder = resolve_model_folder(model, models_dir())
+        extractor = Extractor.load(folder, device=device)
+    except ModelFolderError as err:
+        Console(stderr=True, soft_wrap=True).print(f"error: {err}")
+        raise typer.Exit(2) from err
     inputs = files or [Path("-")]
     docs = []
     for path in inputs:

@@ -17,7 +17,7 @@ import numpy as np
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.labels import LABELS
 from chitieu.linking import link_targets
-from chitieu.pipeline import Prepared, WindowRunner, decode, prepare
+from chitieu.pipeline import Prepared, WindowRunner, decode, map_back, prepare
 from chitieu.refine import refine
 from chitieu.windows import Window
 
@@ -32,13 +32,15 @@ class Extractor:
         meta: dict[str, Any],
         *,
         max_tokens: int | None = None,
-        overlap_tokens: int = DEFAULT_OVERLAP,
+        overlap_tokens: int | None = None,
     ) -> None:
         self.adapter = adapter
         self.runner = runner
         self.meta = meta
-        self.max_tokens = max_tokens or int(meta.get("options", {}).get("max_tokens", adapter.max_tokens))
-        self.overlap_tokens = overlap_tokens
+        options = meta.get("options", {})
+        self.max_tokens = max_tokens or int(options.get("max_tokens", adapter.max_tokens))
+        # The windows the model was trained on; the default only for folders that do not say.
+        self.overlap_tokens = overlap_tokens if overlap_tokens is not None else int(options.get("overlap_tokens", DEFAULT_OVERLAP))
 
     @classmethod
     def load(cls, directory: Path, device: str = "auto", batch_size: int = 8) -> "Extractor":
@@ -65,13 +67,14 @@ class Extractor:
         return self.runner(windows)
 
     def finish(self, prepared: Prepared, probs: Sequence[np.ndarray]) -> dict[str, Any]:
-        entities = refine(prepared.original, decode(prepared, probs))
+        entities = refine(prepared.text, decode(prepared, probs))
+        entities, targets = map_back(prepared, entities, link_targets(prepared.text, entities))
         info = self.info
         return {
             "id": prepared.doc_id,
             "model": {"name": info["name"], "version": info["version"], "base": info["base"]},
             "entities": entities,
-            "targets": link_targets(prepared.original, entities),
+            "targets": targets,
         }
 
     def extract(self, text: str, doc_id: str | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -115,8 +116,41 @@ def read_promoted(models_dir: Path) -> Path | None:
 
 
 def write_promoted(models_dir: Path, name: str) -> None:
-    """Point at a model folder atomically: write a temp file, then rename over the pointer."""
+    """Point at a model folder atomically and durably: a unique temp file, flushed to disk,
+    renamed over the pointer, then the folder flushed, so a crash leaves the old or the new
+    name and two promotions never share a temp file."""
     pointer = promoted_pointer(models_dir)
-    tmp = pointer.with_suffix(".tmp")
-    tmp.write_text(name + "\n", encoding="utf-8")
-    os.replace(tmp, pointer)
+    fd, tmp = tempfile.mkstemp(prefix=".PROMOTED-", dir=models_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, pointer)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    folder = os.open(models_dir, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def resolve_model_folder(model: str | Path | None, models_dir: Path) -> Path:
+    """A model folder from a path, a folder name under the models folder, or the promoted one."""
+    if model is None:
+        promoted = read_promoted(models_dir)
+        if promoted is None:
+            raise ModelFolderError(
+                f"no model given and nothing promoted in {models_dir}: train one with `chitieu train`, promote "
+                "it with `chitieu models promote NAME`, or pass a model folder"
+            )
+        return promoted
+    path = Path(model)
+    if path.is_dir():
+        return path
+    if (Path(models_dir) / str(model)).is_dir():
+        return Path(models_dir) / str(model)
+    raise ModelFolderError(f"no model folder {model!r} (as a path or under {models_dir}); `chitieu models list` shows them")

@@ -131,7 +131,11 @@ def viterbi_tags(word_probs: np.ndarray) -> list[str]:
 
 
 def decode(prepared: Prepared, probs: Sequence[np.ndarray]) -> list[dict[str, Any]]:
-    """Entities `{start, end, text, label, score}` in offsets of the text the caller sent."""
+    """Entities `{start, end, text, label, score}` in offsets of the NFC text (`prepared.text`).
+
+    Refining and linking work on NFC text too (their vocabularies are NFC); `map_back`
+    moves the finished result into the caller's offsets.
+    """
     word_probs = word_probabilities(prepared, probs)
     tags = viterbi_tags(word_probs)
     entities = []
@@ -144,9 +148,37 @@ def decode(prepared: Prepared, probs: Sequence[np.ndarray]) -> list[dict[str, An
             continue
         start, end = prepared.words[first].start, prepared.words[last].end
         score = float(np.mean([word_probs[i, TAG2ID[tags[i]]] for i in range(first, last + 1)]))
-        if prepared.to_original is not None:
-            start, end = prepared.to_original[start], prepared.to_original[end]
         entities.append(
-            {"start": start, "end": end, "text": prepared.original[start:end], "label": label, "score": round(score, 4)}
+            {"start": start, "end": end, "text": prepared.text[start:end], "label": label, "score": round(score, 4)}
         )
     return entities
+
+
+def map_back(prepared: Prepared, entities: list[dict[str, Any]], targets: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Entities and targets with every offset (and quoted text) in the text the caller sent."""
+    if prepared.to_original is None:
+        return entities, targets
+    where = prepared.to_original
+
+    def moved(part: dict[str, Any] | None, quote: bool) -> dict[str, Any] | None:
+        if part is None:
+            return None
+        start, end = where[part["start"]], where[part["end"]]
+        out = {**part, "start": start, "end": end}
+        if quote:
+            out["text"] = prepared.original[start:end]
+        return out
+
+    new_entities = [moved(e, True) for e in entities]
+    new_targets = [
+        {
+            **t,
+            "indicator": moved(t["indicator"], True),
+            "value": moved(t["value"], True),
+            "official": moved(t["official"], False),
+            "province": moved(t["province"], False),
+            "sentence": moved(t["sentence"], False),
+        }
+        for t in targets
+    ]
+    return new_entities, new_targets  # type: ignore[return-value]

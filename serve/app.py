@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
-    # Added last so it wraps everything, CORS and the error handlers included.
+    # Added last so it is the outermost user middleware: request ids, metrics, body limits,
+    # and the JSON 500 for anything unhandled (Starlette's ServerErrorMiddleware never sees it).
     app.add_middleware(RequestContext, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
     return app

@@ -116,7 +116,8 @@ class Batcher:
         futures: list[concurrent.futures.Future[list[np.ndarray]]] = []
         try:
             prepared = await asyncio.gather(*(self._on_cpu(extractor.prepare, text, doc_id) for doc_id, text in docs))
-            futures = [self._enqueue(extractor, p) for p in prepared]
+            for p in prepared:  # appended one by one so `finally` can cancel a partial enqueue
+                futures.append(self._enqueue(extractor, p))
             probs = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
             return list(await asyncio.gather(*(self._on_cpu(extractor.finish, p, pr) for p, pr in zip(prepared, probs))))
         finally:

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chitieu.serve.batcher import BatcherClosed, QueueFull
-from chitieu.serve.logging import get_logger, request_id_var
+from chitieu.serve.logging import get_logger
 from chitieu.serve.middleware import BODY_TOO_LARGE, too_large
 
 log = get_logger("errors")
@@ -77,17 +77,9 @@ async def closed(request: Request, exc: BatcherClosed) -> JSONResponse:
     )
 
 
-async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-    request_id = request_id_var.get()
-    log.exception("unhandled error", extra={"path": request.url.path})
-    message = f"internal error while handling the request; report request id {request_id}"
-    return JSONResponse(status_code=500, content={"detail": message, "message": message})
-
-
 def install(app: FastAPI) -> None:
     # Starlette types handlers as taking Exception; ours take the narrower class they handle.
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(QueueFull, queue_full)  # type: ignore[arg-type]
     app.add_exception_handler(BatcherClosed, closed)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, unexpected)

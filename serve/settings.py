@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import Depends, Request
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from chitieu.paths import models_dir as default_models_dir
@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _queue_holds_a_batch(self) -> "Settings":
+        if self.queue_size < self.max_batch_documents:
+            raise ValueError(
+                f"CHITIEU_QUEUE_SIZE={self.queue_size} is below CHITIEU_MAX_BATCH_DOCUMENTS={self.max_batch_documents}: "
+                "a full batch could never be admitted; raise the queue size or lower the batch limit"
+            )
+        return self
 
     @property
     def max_body_bytes(self) -> int:

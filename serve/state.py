@@ -99,7 +99,6 @@ class ModelSlot:
         self.batch_size = batch_size
         self.current: Loaded | None = None
         self.error: str | None = None
-        self.loading = False
         # One reload at a time: two concurrent swaps would race on which one wins.
         self.lock = asyncio.Lock()
 
@@ -124,11 +123,7 @@ class ModelSlot:
         The old model keeps serving while the new one loads, and stays if loading fails.
         """
         async with self.lock:
-            self.loading = True
-            try:
-                loaded = await asyncio.to_thread(self.load_and_warm, folder)
-            finally:
-                self.loading = False
+            loaded = await asyncio.to_thread(self.load_and_warm, folder)
             previous, self.current = self.current, loaded
             self.error = None
             return loaded, previous

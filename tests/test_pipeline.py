@@ -3,7 +3,7 @@
 import numpy as np
 
 from chitieu.labels import TAG2ID
-from chitieu.pipeline import batches, decode, prepare, word_probabilities
+from chitieu.pipeline import batches, decode, map_back, prepare, word_probabilities
 from tests.fakes import WordAdapter
 
 TEXT = "Tỉnh Bến Tre phấn đấu tăng trưởng GRDP từ 9,3% trở lên. " * 30
@@ -68,7 +68,9 @@ def test_decode_trims_edge_punctuation_and_maps_nfc_offsets_back():
         return tags.get(words[word], "O") if word > 1 else "O"
 
     (entity,) = decode(prepared, one_hot_runner(tag)(prepared))
-    assert entity["text"] == decomposed[entity["start"] : entity["end"]] == "Be\u0302\u0301n Tre"
+    assert entity["text"] == prepared.text[entity["start"] : entity["end"]] == "Bến Tre"
+    (back,), _ = map_back(prepared, [entity], [])
+    assert back["text"] == decomposed[back["start"] : back["end"]] == "Be\u0302\u0301n Tre"
 
 
 def test_batches_pad_and_mask():
@@ -95,3 +97,32 @@ def test_viterbi_keeps_a_span_whole_where_argmax_would_break_it():
     q[0, TAG2ID["O"]], q[1, TAG2ID["I-PROVINCE"]] = 0.9, 0.6
     q[1, TAG2ID["B-PROVINCE"]] = 0.3
     assert viterbi_tags(q) == ["O", "B-PROVINCE"], "an I- after O is not valid BIO"
+
+
+def test_decomposed_input_gives_the_same_result_in_its_own_offsets():
+    """Refine and link read NFC; results must not change when the caller sends NFD."""
+    import unicodedata
+
+    from chitieu.extractor import Extractor
+    from chitieu.serve.testing import TEXT, LexiconAdapter, LexiconRunner
+
+    extractor = Extractor(LexiconAdapter(), LexiconRunner(), {"name": "fake"}, max_tokens=32, overlap_tokens=4)
+    nfd = unicodedata.normalize("NFD", TEXT)
+    composed, decomposed = extractor.extract(TEXT), extractor.extract(nfd)
+    assert len(composed["targets"]) == len(decomposed["targets"]) == 1
+    a, b = composed["targets"][0], decomposed["targets"][0]
+    assert unicodedata.normalize("NFC", b["value"]["text"]) == a["value"]["text"] == "9,3% trở lên"
+    assert b["value"]["text"] == nfd[b["value"]["start"] : b["value"]["end"]]
+    assert (b["value"]["comparator"], b["value"]["number"], b["official"]["role"]) == (">=", 9.3, a["official"]["role"])
+    assert [unicodedata.normalize("NFC", e["text"]) for e in decomposed["entities"]] == [e["text"] for e in composed["entities"]]
+    assert all(nfd[e["start"] : e["end"]] == e["text"] for e in decomposed["entities"])
+
+
+def test_extractor_uses_the_overlap_the_model_was_trained_with():
+    from chitieu.extractor import Extractor
+    from chitieu.serve.testing import LexiconAdapter, LexiconRunner
+
+    meta = {"options": {"max_tokens": 24, "overlap_tokens": 4}}
+    extractor = Extractor(LexiconAdapter(max_tokens=24), LexiconRunner(), meta)
+    assert (extractor.max_tokens, extractor.overlap_tokens) == (24, 4)
+    assert extractor.extract(TEXT)["entities"]

@@ -238,7 +238,7 @@ def test_validation_errors_do_not_echo_the_article(client: TestClient) -> None:
 
 
 def test_full_queue_answers_429_with_retry_after(models_dir: Path) -> None:
-    with serving(models_dir, queue_size=1) as client:
+    with serving(models_dir, queue_size=1, max_batch_documents=1) as client:
         runner = client.app.state.service.slot.current.extractor.runner
         runner.gate = threading.Event()
         first: dict[str, Any] = {}
@@ -480,3 +480,12 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("CHITIEU_DEVICE", "tpu")
     with pytest.raises(ValueError, match="device"):
         Settings()
+
+
+def test_a_queue_smaller_than_a_batch_is_refused_at_start() -> None:
+    from pydantic import ValidationError
+
+    from chitieu.serve.settings import Settings
+
+    with pytest.raises(ValidationError, match="CHITIEU_QUEUE_SIZE=4 is below CHITIEU_MAX_BATCH_DOCUMENTS=8"):
+        Settings(queue_size=4, max_batch_documents=8)

@@ -92,13 +92,27 @@ def test_same_seed_same_metrics(corpus_dir, tiny_base, tmp_path):
     assert metrics[0] == metrics[1]
 
 
-def test_writing_is_atomic_and_refuses_to_overwrite(corpus_dir, tiny_base, tmp_path):
+def test_writing_refuses_to_overwrite_before_training_and_replaces_with_overwrite(corpus_dir, tiny_base, tmp_path, monkeypatch):
     root, _ = corpus_dir
     opts = TrainOptions(base=str(tiny_base), annotations=root, out=tmp_path, name="m", epochs=1, max_steps=1, threads=1)
-    train(opts)
+    first = read_meta(train(opts))
+    import chitieu.train.loop as loop
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("the name clash must be caught before any training")
+
+    monkeypatch.setattr(loop, "fit", must_not_train)
     with pytest.raises(FileExistsError, match="--overwrite"):
         train(opts)
-    assert [p.name for p in tmp_path.iterdir()] == ["m"], "no temporary folder may be left behind"
+    monkeypatch.undo()
+    import time
+
+    time.sleep(1.1)  # versions are stamped to the second
+    second = read_meta(train(TrainOptions(**{**opts.__dict__, "overwrite": True})))
+    assert second["version"] != first["version"]
+    assert [p.name for p in tmp_path.iterdir()] == ["m"], "no temporary or set-aside folder may be left behind"
+    weights = tmp_path / "m" / "model.safetensors"
+    assert weights.stat().st_mode & 0o777 == 0o644, "a service running as another user must read the weights"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from chitieu.paths import annotations_dir, models_dir
 from chitieu.train.options import TrainOptions
 
 err = Console(stderr=True)
@@ -18,8 +19,8 @@ err = Console(stderr=True)
 
 def train_command(
     base: Annotated[str, typer.Option(help="e5-small (offline default, MIT), vinai/phobert-base (MIT), vinai/phobert-base-v2 (AGPL-3.0), or a local folder")] = "e5-small",
-    annotations: Annotated[Path, typer.Option(help="Corpus folder (corpus.jsonl + splits.json)")] = Path("annotations"),
-    out: Annotated[Path, typer.Option(help="Folder that receives the versioned model folder")] = Path("models"),
+    annotations: Annotated[Optional[Path], typer.Option(help="Corpus folder (corpus.jsonl + splits.json) [default: annotations/]")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Folder that receives the versioned model folder [default: models/]")] = None,
     name: Annotated[Optional[str], typer.Option(help="Model folder name [default: <base>-<date>-<data hash>]")] = None,
     train_split: Annotated[str, typer.Option(help="Split(s) to train on, e.g. train or train+dev")] = "train",
     dev_split: Annotated[str, typer.Option(help="Split for early stopping, or none for fixed epochs")] = "dev",
@@ -49,7 +50,7 @@ def train_command(
     if warning:
         err.print(f"[bold yellow]licence[/]: {warning}")
     kwargs = dict(
-        base=base, annotations=annotations, out=out, name=name, train_split=train_split, dev_split=dev_split,
+        base=base, annotations=annotations or annotations_dir(), out=out or models_dir(), name=name, train_split=train_split, dev_split=dev_split,
         epochs=epochs, patience=patience, batch_size=batch_size, lr_encoder=lr_encoder, lr_head=lr_head,
         max_tokens=max_tokens, overlap_tokens=overlap_tokens, freeze_embeddings=freeze_embeddings,
         oversample_targets=oversample_targets, o_weight=o_weight, seed=seed,

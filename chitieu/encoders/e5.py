@@ -21,7 +21,6 @@ import os
 import shutil
 import struct
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -694,9 +693,12 @@ def ensure_e5_small(progress: bool = True, force: bool = False) -> Path:
         except OSError:
             # Another process finished the same build first; keep whichever is current.
             if not is_current(target, pieces):
+                if old is not None and not target.exists():
+                    os.replace(old / "e5-small", target)  # never leave the cache with no base
                 raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
