@@ -106,3 +106,16 @@ def test_conll_without_text_comment_rebuilds_text_from_tokens():
     (doc,), _ = conll.import_text(content)
     assert doc.text == "tỉnh Bình Định GRDP 8 %"
     assert [(s.text, s.label) for s in doc.spans] == [("Bình Định", "PROVINCE"), ("GRDP", "INDICATOR"), ("8 %", "TARGET_VALUE")]
+
+
+def test_decomposed_imports_are_normalised_with_their_spans(tmp_path):
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", "Tỉnh Bến Tre đạt 9,3%")
+    start = text.index("B")
+    end = start + len(unicodedata.normalize("NFD", "Bến Tre"))
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"id": 1, "text": text, "label": [[start, end, "PROVINCE"]]}, ensure_ascii=False) + "\n")
+    (doc,), _ = doccano.import_lines(path)
+    assert doc.text == "Tỉnh Bến Tre đạt 9,3%"
+    assert [(s.text, s.start, s.end) for s in doc.spans] == [("Bến Tre", 5, 12)]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import unicodedata
+import bisect
 from dataclasses import dataclass, field
+
+from chitieu.nfc import nfc_with_map
 
 
 @dataclass
@@ -22,9 +24,10 @@ class ConversionReport:
 
 def nfc_with_offsets(text: str, offsets: list[int]) -> tuple[str, list[int]]:
     """NFC-normalise text and move offsets with it (composition can shorten the text)."""
-    if unicodedata.is_normalized("NFC", text):
+    nfc_text, to_original = nfc_with_map(text)
+    if to_original is None:
         return text, offsets
-    return unicodedata.normalize("NFC", text), [len(unicodedata.normalize("NFC", text[:o])) for o in offsets]
+    return nfc_text, [bisect.bisect_left(to_original, o) for o in offsets]
 
 
 def utf16_to_codepoint(text: str, offset: int) -> int:
