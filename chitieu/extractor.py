@@ -47,7 +47,7 @@ class Extractor:
         from chitieu.model_folder import TorchRunner, load_model_folder
 
         model, adapter, meta = load_model_folder(directory, device)
-        runner = TorchRunner(model, adapter.pad_id, str(model.device), batch_size)
+        runner = TorchRunner.for_model(model, adapter.pad_id, model.device, batch_size)
         return cls(adapter, runner, meta)
 
     @property

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +49,22 @@ def pick_device(device: str = "auto") -> str:
 
 
 class TorchRunner:
-    """The `run` stage for a transformers token classifier: windows -> probabilities."""
+    """The `run` stage for a torch tagger: windows -> probabilities.
 
-    def __init__(self, model: Any, pad_id: int, device: str, batch_size: int = 8) -> None:
-        self.model = model
+    `logits_of(input_ids, attention_mask)` is the tagger's forward; `for_model` wraps a
+    transformers token-classification model, and training passes its own tagger, so
+    inference and dev evaluation batch and score windows the same way.
+    """
+
+    def __init__(self, logits_of: Callable[[Any, Any], Any], pad_id: int, device: Any, batch_size: int = 8) -> None:
+        self.logits_of = logits_of
         self.pad_id = pad_id
         self.device = device
         self.batch_size = batch_size
+
+    @classmethod
+    def for_model(cls, model: Any, pad_id: int, device: Any, batch_size: int = 8) -> "TorchRunner":
+        return cls(lambda ids, mask: model(input_ids=ids, attention_mask=mask).logits, pad_id, device, batch_size)
 
     def __call__(self, windows: Sequence[Window]) -> list[np.ndarray]:
         import torch
@@ -70,10 +79,7 @@ class TorchRunner:
         k = 0
         with torch.inference_mode():
             for ids, mask in batches(ordered, self.batch_size, self.pad_id):
-                logits = self.model(
-                    input_ids=torch.from_numpy(ids).to(self.device),
-                    attention_mask=torch.from_numpy(mask).to(self.device),
-                ).logits
+                logits = self.logits_of(torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device))
                 probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
                 for row in range(len(ids)):
                     out[order[k]] = probs[row, : len(ordered[k].input_ids)]

@@ -4,7 +4,7 @@ import numpy as np
 
 from chitieu.labels import TAG2ID
 from chitieu.pipeline import batches, decode, map_back, prepare, word_probabilities
-from tests.fakes import WordAdapter
+from chitieu.serve.testing import LexiconAdapter
 
 TEXT = "Tỉnh Bến Tre phấn đấu tăng trưởng GRDP từ 9,3% trở lên. " * 30
 
@@ -34,20 +34,20 @@ def gold_tag(prepared, word):
 
 
 def test_prepare_windows_long_text_and_keeps_offsets():
-    prepared = prepare(TEXT, WordAdapter(max_tokens=40), max_tokens=40, overlap_tokens=8)
+    prepared = prepare(TEXT, LexiconAdapter(max_tokens=40), max_tokens=40, overlap_tokens=8)
     assert len(prepared.windows) > 3
     assert all(prepared.text[w.start : w.end] == w.text for w in prepared.words)
 
 
 def test_decode_merges_windows_into_whole_entities_once():
-    prepared = prepare(TEXT, WordAdapter(max_tokens=40), max_tokens=40, overlap_tokens=8)
+    prepared = prepare(TEXT, LexiconAdapter(max_tokens=40), max_tokens=40, overlap_tokens=8)
     entities = decode(prepared, one_hot_runner(gold_tag)(prepared))
     assert [e["text"] for e in entities] == ["Bến Tre"] * 30
     assert all(TEXT[e["start"] : e["end"]] == "Bến Tre" and e["score"] == 1.0 for e in entities)
 
 
 def test_decode_reads_each_word_from_its_better_placed_window():
-    prepared = prepare(TEXT, WordAdapter(max_tokens=40), max_tokens=40, overlap_tokens=8)
+    prepared = prepare(TEXT, LexiconAdapter(max_tokens=40), max_tokens=40, overlap_tokens=8)
     probs = one_hot_runner(gold_tag)(prepared)
     # Corrupt every position that sits on a window edge: the better-placed copy must win.
     for w, p in zip(prepared.windows, probs):
@@ -60,7 +60,7 @@ def test_decode_reads_each_word_from_its_better_placed_window():
 
 def test_decode_trims_edge_punctuation_and_maps_nfc_offsets_back():
     decomposed = "Tre\u0302\u0300n, (Be\u0302\u0301n Tre)"
-    prepared = prepare(decomposed, WordAdapter(), max_tokens=64, overlap_tokens=4)
+    prepared = prepare(decomposed, LexiconAdapter(max_tokens=64), max_tokens=64, overlap_tokens=4)
     words = [w.text for w in prepared.words]
     tags = {"(": "B-PROVINCE", "Bến": "I-PROVINCE", "Tre": "I-PROVINCE", ")": "I-PROVINCE"}
 
@@ -74,14 +74,14 @@ def test_decode_trims_edge_punctuation_and_maps_nfc_offsets_back():
 
 
 def test_batches_pad_and_mask():
-    prepared = prepare("a b c. " * 50, WordAdapter(max_tokens=20), max_tokens=20, overlap_tokens=4)
+    prepared = prepare("a b c. " * 50, LexiconAdapter(max_tokens=20), max_tokens=20, overlap_tokens=4)
     (ids, mask), *_ = batches(prepared.windows, 64, pad_id=1)
     assert ids.shape == mask.shape and ids.shape[0] == len(prepared.windows)
     assert (ids[mask == 0] == 1).all()
 
 
 def test_word_probabilities_of_an_empty_document():
-    prepared = prepare("   ", WordAdapter(), max_tokens=20, overlap_tokens=4)
+    prepared = prepare("   ", LexiconAdapter(max_tokens=64), max_tokens=20, overlap_tokens=4)
     assert prepared.windows == [] and decode(prepared, []) == [] and word_probabilities(prepared, []).shape[0] == 0
 
 

@@ -163,17 +163,9 @@ def fit(
     loss_fn = nn.CrossEntropyLoss(weight=class_weight.to(accelerator.device), ignore_index=IGNORE_INDEX)
     order_rng = random.Random(opts.seed)
 
-    def runner(windows: Sequence[Window]) -> list[np.ndarray]:
-        from chitieu.pipeline import batches
+    from chitieu.model_folder import TorchRunner
 
-        tagger.eval()
-        out = []
-        with torch.inference_mode():
-            for ids, mask in batches(windows, opts.batch_size * 2, pad_id):
-                logits = tagger(torch.from_numpy(ids).to(accelerator.device), torch.from_numpy(mask).to(accelerator.device))
-                probs = torch.softmax(logits.float(), -1).cpu().numpy()
-                out += [probs[r, : int(mask[r].sum())] for r in range(len(ids))]
-        return out
+    runner = TorchRunner(tagger, pad_id, accelerator.device, opts.batch_size * 2)
 
     best_f1, best_epoch, best_state, best_dev = -1.0, 0, None, {}
     history: list[dict[str, Any]] = []
@@ -206,6 +198,7 @@ def fit(
             if opts.max_steps is not None and step >= opts.max_steps:
                 break
             continue
+        tagger.eval()
         dev = evaluate_dev(runner)
         record = {"epoch": epoch, "loss": loss_mean, **dev, "seconds": round(time.monotonic() - started, 1)}
         history.append(record)

@@ -138,7 +138,7 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
 
     from chitieu.model_folder import TorchRunner
 
-    runner = TorchRunner(result.model, adapter.pad_id, "cpu", opts.batch_size * 2)
+    runner = TorchRunner.for_model(result.model, adapter.pad_id, "cpu", opts.batch_size * 2)
     metrics = {}
     if dev_docs:
         metrics["dev"] = span_scores(dev_docs, predict_documents(dev_docs, adapter, runner, max_tokens, opts.overlap_tokens))
