@@ -89,10 +89,17 @@ def stats(
 
 
 @app.command()
-def split(path: Annotated[Optional[Path], typer.Argument(help="Corpus folder [default: annotations/]")] = None) -> None:
+def split(
+    path: Annotated[Optional[Path], typer.Argument(help="Corpus folder [default: annotations/]")] = None,
+    to: Annotated[Optional[str], typer.Option(help="Put every new document in this split instead of hashing its id")] = None,
+) -> None:
     """Assign new documents to train/dev/test (by id hash; seeds never in test); keep existing ones."""
     directory = _dir(path)
-    splits = update_splits(read_documents(directory / CORPUS_FILE), directory)
+    try:
+        splits = update_splits(read_documents(directory / CORPUS_FILE), directory, to)
+    except ValueError as error:
+        err_console.print(f"[red]error[/]: {error}")
+        raise typer.Exit(2) from error
     print(", ".join(f"{k}: {len(v)}" for k, v in splits.items()))
 
 
@@ -114,8 +121,12 @@ def import_(
     offsets: Annotated[str, typer.Option(help="Label Studio offsets: auto, codepoint or utf16")] = "auto",
     replace: Annotated[bool, typer.Option(help="Replace documents whose id already exists")] = False,
     dry_run: Annotated[bool, typer.Option(help="Report only; write nothing")] = False,
+    to: Annotated[Optional[str], typer.Option(help="Put the new documents in this split instead of hashing their ids")] = None,
 ) -> None:
     """Merge annotations exported from Label Studio, doccano or CoNLL into the corpus."""
+    if to is not None and to not in SPLIT_NAMES:
+        err_console.print(f"[red]error[/]: unknown split {to!r}: use one of {', '.join(SPLIT_NAMES)}")
+        raise typer.Exit(2)
     from chitieu.formats.common import ConversionReport  # noqa: F401
 
     docs, report = _read_any(fmt, file, offsets)
@@ -142,7 +153,7 @@ def import_(
         print(f"would write {len(merged)} documents to {corpus_path}")
         return
     write_documents(merged, corpus_path)
-    splits = update_splits(merged, directory)
+    splits = update_splits(merged, directory, to)
     print(f"wrote {len(merged)} documents to {corpus_path}; splits: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
 
 

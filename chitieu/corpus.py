@@ -94,14 +94,21 @@ def read_splits(directory: Path) -> dict[str, list[str]]:
     return {name: list(data.get(name, [])) for name in SPLIT_NAMES}
 
 
-def update_splits(docs: Iterable[Document], directory: Path) -> dict[str, list[str]]:
-    """Keep existing assignments; give new documents their hashed split; drop vanished ids."""
+def update_splits(docs: Iterable[Document], directory: Path, new_split: str | None = None) -> dict[str, list[str]]:
+    """Keep existing assignments; give new documents their hashed split (or `new_split`);
+    drop vanished ids.
+
+    `new_split="train"` adds documents without changing dev and test, so figures stay
+    comparable with earlier models (and near-duplicate stories cannot straddle splits).
+    """
+    if new_split is not None and new_split not in SPLIT_NAMES:
+        raise ValueError(f"unknown split {new_split!r}: use one of {', '.join(SPLIT_NAMES)}")
     path = directory / SPLITS_FILE
     existing = read_splits(directory) if path.exists() else {n: [] for n in SPLIT_NAMES}
     where = {doc_id: name for name, ids in existing.items() for doc_id in ids}
     splits: dict[str, list[str]] = {n: [] for n in SPLIT_NAMES}
     for doc in docs:
-        splits[where.get(doc.id) or assign_split(doc.id, is_seed(doc))].append(doc.id)
+        splits[where.get(doc.id) or new_split or assign_split(doc.id, is_seed(doc))].append(doc.id)
     for ids in splits.values():
         ids.sort()
     path.write_text(json.dumps(splits, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -46,6 +46,19 @@ def test_import_merges_assigns_splits_and_refuses_clashes(tmp_path):
     assert runner.invoke(app, ["annotations", "validate", str(corpus)]).exit_code == 0
 
 
+def test_new_documents_can_go_to_train_leaving_dev_and_test_alone(tmp_path):
+    corpus = corpus_copy(tmp_path)
+    before = read_splits(corpus)
+    args = ["annotations", "import", str(FIXTURES / "doccano_entities.jsonl"), "--format", "doccano", "--into", str(corpus)]
+    assert runner.invoke(app, args + ["--to", "holdout"]).exit_code == 2
+    assert runner.invoke(app, args + ["--to", "train"]).exit_code == 0
+    after = read_splits(corpus)
+    assert after["dev"] == before["dev"] and after["test"] == before["test"]
+    assert set(after["train"]) - set(before["train"]) == {"8"}
+    assert runner.invoke(app, ["annotations", "split", str(corpus), "--to", "train"]).exit_code == 0
+    assert read_splits(corpus) == after, "documents that have a split keep it"
+
+
 def test_import_refuses_documents_that_break_the_rules(tmp_path):
     corpus = corpus_copy(tmp_path)
     bad = tmp_path / "bad.jsonl"
