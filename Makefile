@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
-.PHONY: install install-dev serve test test-slow benchmark
+.PHONY: install install-dev serve test test-slow benchmark curve
 install: $(BIN)/python
 	$(BIN)/pip install -e .
 
@@ -26,3 +26,13 @@ test: install-dev
 
 test-slow: install-dev
 	$(BIN)/python -m pytest -m slow
+
+# F1 against training size: the default recipe on nested shares of the train split (early
+# stopping on dev), then one report with the curve. About an hour on 2 CPU cores.
+CURVE_DIR ?= runs
+curve: install
+	for f in 0.25 0.5 1.0; do \
+	  $(BIN)/chitieu train --train-fraction $$f --epochs 10 --patience 10 --out $(CURVE_DIR) --name curve-$$f --overwrite || exit 1; \
+	done
+	$(BIN)/chitieu evaluate $(CURVE_DIR)/curve-1.0 --split test --no-baselines --report reports/curve \
+	  --models-for-curve $(CURVE_DIR)/curve-0.25,$(CURVE_DIR)/curve-0.5

@@ -141,7 +141,7 @@ def print_summary(report: dict[str, Any]) -> None:
                 *cells,
                 f"{m['strict']['micro']['f1']:.3f} ({m['lenient']['micro']['f1']:.3f})",
                 f"{m['strict']['macro']['f1']:.3f}",
-                "–" if not tuples else f"{tuples['with_official']['f1']:.3f}",
+                "–" if not tuples else f"{tuples['with_official']['f1']:.3f} ({tuples['lenient']['f1']:.3f})",
             )
         console.print(table)
 

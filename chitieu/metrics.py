@@ -39,7 +39,9 @@ DEFINITIONS: dict[str, str] = {
     "(for baselines, link_targets over their entities). A predicted tuple matches a gold one when their "
     "chitieu.linking.tuple_key (indicator text, value text, province name; case-folded) are equal and their "
     "officials' names agree (both none, or equal case-folded); each gold tuple matches at most once. "
-    "'without official' repeats the count on tuple_key alone.",
+    "'without official' repeats the count on tuple_key alone. 'lenient' forgives edges: values match when their "
+    "normalised comparator, number, min, max and unit are equal (or, unparsed, their folded texts), indicators "
+    "when both are empty or one folded text contains the other; province and official must still agree.",
     "normalisation": "for each gold TARGET_VALUE, the predicted tuple value with the same start and end ('exact'), "
     "else the one overlapping it most ('overlap'); correct when its comparator, number, min, max and unit equal "
     "chitieu.normalize.parse_value of the gold text. 'exact' is 1.0 by construction (same text, same parser); "
@@ -211,13 +213,42 @@ def official_name(t: Tuple) -> str | None:
     return _fold((t.get("official") or {}).get("name"))
 
 
-def match_tuples(gold: Sequence[Tuple], predicted: Sequence[Tuple], with_official: bool = True) -> tuple[list[tuple[Tuple, Tuple]], list[Tuple], list[Tuple]]:
+def _value_key(t: Tuple) -> tuple[Any, ...]:
+    parsed = parse_value(t["value"]["text"])
+    if parsed.number is None and parsed.min is None:
+        return ("text", _fold(t["value"]["text"]))
+    return (parsed.comparator, parsed.number, parsed.min, parsed.max, parsed.unit)
+
+
+def _indicators_agree(a: Tuple, b: Tuple) -> bool:
+    x, y = (_fold((t.get("indicator") or {}).get("text")) for t in (a, b))
+    if x is None or y is None:
+        return x is None and y is None
+    return x in y or y in x
+
+
+def lenient_match(g: Tuple, t: Tuple) -> bool:
+    """Same figure for the same measure, province and official, edges of the spans forgiven."""
+    return (
+        tuple_key(g)[2] == tuple_key(t)[2]
+        and official_name(g) == official_name(t)
+        and _value_key(g) == _value_key(t)
+        and _indicators_agree(g, t)
+    )
+
+
+def match_tuples(
+    gold: Sequence[Tuple], predicted: Sequence[Tuple], with_official: bool = True, lenient: bool = False
+) -> tuple[list[tuple[Tuple, Tuple]], list[Tuple], list[Tuple]]:
     """(matched (gold, predicted) pairs, missed gold tuples, spurious predicted tuples)."""
     free = list(gold)
     pairs, spurious = [], []
     for t in predicted:
         key, name = tuple_key(t), official_name(t)
-        hit = next((g for g in free if tuple_key(g) == key and (not with_official or official_name(g) == name)), None)
+        if lenient:
+            hit = next((g for g in free if lenient_match(g, t)), None)
+        else:
+            hit = next((g for g in free if tuple_key(g) == key and (not with_official or official_name(g) == name)), None)
         if hit is None:
             spurious.append(t)
         else:
@@ -228,8 +259,8 @@ def match_tuples(gold: Sequence[Tuple], predicted: Sequence[Tuple], with_officia
 
 def tuple_scores(gold: Sequence[Sequence[Tuple]], predicted: Sequence[Sequence[Tuple]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, with_official in (("with_official", True), ("without_official", False)):
-        tp = sum(len(match_tuples(g, p, with_official)[0]) for g, p in zip(gold, predicted, strict=True))
+    for name, with_official, lenient in (("with_official", True, False), ("without_official", False, False), ("lenient", True, True)):
+        tp = sum(len(match_tuples(g, p, with_official, lenient)[0]) for g, p in zip(gold, predicted, strict=True))
         n_gold = sum(map(len, gold))
         n_pred = sum(map(len, predicted))
         out[name] = {**prf(tp, n_pred, tp, n_gold), "support": n_gold, "predicted": n_pred, "correct": tp}

@@ -8,6 +8,12 @@ are weakest exactly there:
   stops at the numeral (`200` of `200 km`, `10,2` of `10,2-10,5%`) or starts after a
   comparator (`27%` of `gần 27%`) is completed over the adjacent words that the
   normaliser reads as comparator, range, scale or unit. Nothing else is added;
+- an INDICATOR leaves out framing verbs and comparator words: a predicted indicator that
+  starts with `phấn đấu`/`chiếm`/`đạt mức` or ends with `đạt`/`tối thiểu`/`khoảng`... is
+  trimmed, so the comparator can go back to the value it belongs to;
+- the gold never has two INDICATORs (or two TARGET_VALUEs) separated only by white space:
+  such predicted fragments (`số` + `thu ngân sách`) are one span cut in two by the tagger,
+  and are joined;
 - an INDICATOR is labelled only in a sentence where a TARGET_VALUE is set: one predicted
   in a sentence without a value is dropped.
 """
@@ -46,6 +52,53 @@ _COMPARATORS = (
 _HEAD = re.compile(r"(?:^|(?<=\s))(" + "|".join(re.escape(c) for c in _COMPARATORS) + r")\s+$", re.IGNORECASE)
 
 
+# Framing words the guidelines leave out of an indicator. `đạt` and `tăng` open real
+# indicators (`đạt chuẩn nông thôn mới`, `tăng trưởng GRDP`), so they are only trimmed at the end.
+_FRAMING_HEAD = re.compile(r"^(?:phấn đấu|đạt mức|chiếm|mức)\s+", re.IGNORECASE)
+_FRAMING_TAIL = re.compile(
+    r"\s+(?:" + "|".join(re.escape(c) for c in sorted((*_COMPARATORS, "đạt mức", "đạt", "chiếm", "mức", "là", "phấn đấu"), key=len, reverse=True)) + r")$",
+    re.IGNORECASE,
+)
+
+
+def trim_indicator(text: str, entity: Entity) -> Entity | None:
+    """The indicator without leading or trailing framing words; None when nothing is left."""
+    start, end = entity["start"], entity["end"]
+    while True:
+        span = text[start:end]
+        head, tail = _FRAMING_HEAD.match(span), _FRAMING_TAIL.search(span)
+        if head:
+            start += head.end()
+        elif tail:
+            end = start + tail.start()
+        else:
+            break
+        if start >= end:
+            return None
+    if (start, end) == (entity["start"], entity["end"]):
+        return entity
+    return {**entity, "start": start, "end": end, "text": text[start:end]}
+
+
+def join_fragments(text: str, entities: list[Entity]) -> list[Entity]:
+    """Join INDICATOR or TARGET_VALUE spans of the same label separated only by white space."""
+    out: list[Entity] = []
+    for entity in sorted(entities, key=lambda e: (e["start"], e["end"])):
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and entity["label"] == last["label"] in ("INDICATOR", "TARGET_VALUE")
+            and last["end"] <= entity["start"]
+            and not text[last["end"] : entity["start"]].strip()
+            and "\n" not in text[last["end"] : entity["start"]]
+        ):
+            out[-1] = {**last, "end": entity["end"], "text": text[last["start"] : entity["end"]],
+                       "score": min(last.get("score", 1.0), entity.get("score", 1.0))}
+            continue
+        out.append(entity)
+    return out
+
+
 def _free(entities: list[Entity], start: int, end: int, me: Entity) -> bool:
     return all(e is me or e["end"] <= start or e["start"] >= end for e in entities)
 
@@ -72,7 +125,12 @@ def refine(text: str, entities: list[Entity]) -> list[Entity]:
     for entity in entities:
         if entity["label"] == "PROVINCE" and resolve(entity["text"]) is None:
             continue
+        if entity["label"] == "INDICATOR":
+            entity = trim_indicator(text, entity)
+            if entity is None:
+                continue
         out.append(entity)
+    out = join_fragments(text, out)
     for i, entity in enumerate(out):
         if entity["label"] == "TARGET_VALUE":
             out[i] = complete_value(text, entity, out)

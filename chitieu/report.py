@@ -207,11 +207,11 @@ def _tuple_table(systems: Sequence[Mapping[str, Any]]) -> str:
         )
         rows.append(
             f'<tr><td class="l">{_e(s["name"])}</td><td>{w["support"]}</td><td>{w["predicted"]}</td>'
-            f"<td>{_f(w['precision'])}</td><td>{_f(w['recall'])}</td><td><b>{_f(w['f1'])}</b></td><td>{_f(wo['f1'])}</td>{norm_cells}</tr>"
+            f"<td>{_f(w['precision'])}</td><td>{_f(w['recall'])}</td><td><b>{_f(w['f1'])}</b></td><td>{_f(wo['f1'])}</td><td>{_f(tuples['lenient']['f1']) if 'lenient' in tuples else '–'}</td>{norm_cells}</tr>"
         )
     return (
         '<table><tr><th class="l">system</th><th>gold</th><th>predicted</th><th>P</th><th>R</th><th>F1</th>'
-        "<th>F1 without official</th><th>normalisation, exact spans</th><th>normalisation, overlapping spans</th></tr>"
+        "<th>F1 without official</th><th>F1 lenient</th><th>normalisation, exact spans</th><th>normalisation, overlapping spans</th></tr>"
         + "".join(rows)
         + "</table>"
     )

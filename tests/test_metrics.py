@@ -171,6 +171,23 @@ def test_tuple_scores_by_hand() -> None:
     assert scores["without_official"]["f1"] == 0.6667
 
 
+def test_lenient_tuples_forgive_edges_but_not_figures_or_people() -> None:
+    gold = [_tuple("số thu ngân sách", "tối thiểu 254.000 tỷ đồng", "TP.HCM", "Nguyễn Thành Phong"),
+            _tuple(None, "10%", "TP.HCM", None), _tuple("xuất khẩu", "10 tỷ USD", None, None)]
+    predicted = [
+        _tuple("thu ngân sách", "tối thiểu 254.000 tỷ đồng", "TP.HCM", "Nguyễn Thành Phong"),  # shorter indicator: lenient only
+        _tuple("tăng trưởng", "10%", "TP.HCM", None),  # an indicator where gold has none: no
+        _tuple("xuất khẩu", "10 tỷ đô la Mỹ", None, None),  # same figure written otherwise: lenient only
+    ]
+    assert match_tuples(gold, predicted)[0] == []
+    pairs, missed, spurious = match_tuples(gold, predicted, lenient=True)
+    assert [p[0]["value"]["text"] for p in pairs] == ["tối thiểu 254.000 tỷ đồng", "10 tỷ USD"]
+    assert [t["value"]["text"] for t in missed] == ["10%"]
+    wrong_number = [_tuple("số thu ngân sách", "254.000 tỷ đồng", "TP.HCM", "Nguyễn Thành Phong")]  # comparator lost
+    assert match_tuples(gold[:1], wrong_number, lenient=True)[0] == []
+    assert tuple_scores([gold], [predicted])["lenient"]["correct"] == 2
+
+
 def test_tuples_from_gold_and_from_entities() -> None:
     gold = GOLD[:1]
     same = evaluate_predictions(gold, [{"entities": gold_entities(gold[0])}])

@@ -33,8 +33,8 @@ def test_values_are_completed_over_comparators_ranges_scales_and_units(text, pre
 
 def test_completion_never_runs_into_another_entity_or_a_plain_noun():
     text = "trên 98% xã, phường vững mạnh"
-    entities = [ent(text, "98%", "TARGET_VALUE"), ent(text, "trên", "INDICATOR")]
-    assert refine(text, entities)[0]["text"] == "98%"
+    entities = [ent(text, "98%", "TARGET_VALUE"), ent(text, "trên", "OFFICIAL")]
+    assert [e["text"] for e in refine(text, entities)] == ["trên", "98%"]
     text = "đạt 5 nhiệm vụ"
     assert refine(text, [ent(text, "5", "TARGET_VALUE")])[0]["text"] == "5"
 
@@ -50,3 +50,36 @@ def test_indicators_without_a_value_in_their_sentence_are_dropped():
     entities = [ent(text, "thu ngân sách", "INDICATOR"), ent(text, "thu ngân sách", "INDICATOR", 2), ent(text, "6.000 tỷ đồng", "TARGET_VALUE")]
     kept = refine(text, entities)
     assert [(e["label"], e["start"]) for e in kept] == [("INDICATOR", entities[1]["start"]), ("TARGET_VALUE", entities[2]["start"])]
+
+
+@pytest.mark.parametrize(
+    "text, predicted, value, expected",
+    [
+        ("phấn đấu đạt được số thu tối thiểu 254.000 tỷ đồng", "số thu tối thiểu", "254.000 tỷ đồng", "số thu"),
+        ("phấn đấu tỷ lệ hộ nghèo giảm còn dưới 2%", "phấn đấu tỷ lệ hộ nghèo", "dưới 2%", "tỷ lệ hộ nghèo"),
+        ("kinh tế số chiếm khoảng 30% GDP", "kinh tế số chiếm khoảng", "30%", "kinh tế số"),
+        ("có 9 xã đạt chuẩn nông thôn mới", "đạt chuẩn nông thôn mới", "9 xã", "đạt chuẩn nông thôn mới"),
+        ("tăng trưởng GRDP đạt 7%", "tăng trưởng GRDP đạt", "7%", "tăng trưởng GRDP"),
+    ],
+)
+def test_indicators_lose_framing_words_but_keep_real_ones(text, predicted, value, expected):
+    out = refine(text, [ent(text, predicted, "INDICATOR"), ent(text, value, "TARGET_VALUE")])
+    (indicator,) = [e for e in out if e["label"] == "INDICATOR"]
+    assert indicator["text"] == expected == text[indicator["start"] : indicator["end"]]
+
+
+def test_a_freed_comparator_goes_back_to_its_value():
+    text = "phấn đấu đạt được số thu tối thiểu 254.000 tỷ đồng, đạt 87% dự toán"
+    out = refine(text, [ent(text, "số thu tối thiểu", "INDICATOR"), ent(text, "254.000 tỷ đồng", "TARGET_VALUE")])
+    assert [(e["label"], e["text"]) for e in out] == [("INDICATOR", "số thu"), ("TARGET_VALUE", "tối thiểu 254.000 tỷ đồng")]
+
+
+def test_fragments_separated_by_a_space_are_joined_but_list_items_are_not():
+    text = "số thu ngân sách đạt 352.000 tỷ đồng; công nghiệp, xây dựng chiếm 40%"
+    entities = [ent(text, "số", "INDICATOR"), ent(text, "thu ngân sách", "INDICATOR"), ent(text, "352.000 tỷ đồng", "TARGET_VALUE"),
+                ent(text, "công nghiệp", "INDICATOR"), ent(text, "xây dựng", "INDICATOR"), ent(text, "40%", "TARGET_VALUE")]
+    entities[0]["score"] = 0.6
+    out = refine(text, entities)
+    indicators = [e for e in out if e["label"] == "INDICATOR"]
+    assert [e["text"] for e in indicators] == ["số thu ngân sách", "công nghiệp", "xây dựng"]
+    assert indicators[0]["score"] == 0.6, "a joined span is only as sure as its weaker part"

@@ -10,7 +10,7 @@ from chitieu.encoders.phobert_tiny import build_tiny_phobert
 from chitieu.extractor import Extractor
 from chitieu.model_folder import read_meta
 from chitieu.train.options import TrainOptions
-from chitieu.train.run import span_scores, train
+from chitieu.train.run import span_scores, train, training_subset
 
 SENTENCES = [
     (
@@ -117,7 +117,7 @@ def test_writing_refuses_to_overwrite_before_training_and_replaces_with_overwrit
 
 @pytest.mark.parametrize(
     "field, value, message",
-    [("epochs", 0, "epochs"), ("lr_head", 2.0, "lr_head"), ("overlap_tokens", 200, "overlap_tokens"), ("save_dtype", "int4", "save_dtype")],
+    [("epochs", 0, "epochs"), ("lr_head", 2.0, "lr_head"), ("train_fraction", 0.0, "train_fraction"), ("overlap_tokens", 200, "overlap_tokens"), ("save_dtype", "int4", "save_dtype")],
 )
 def test_options_are_validated_up_front(corpus_dir, field, value, message):
     root, _ = corpus_dir
@@ -128,6 +128,14 @@ def test_options_are_validated_up_front(corpus_dir, field, value, message):
 def test_missing_corpus_says_what_to_do(tmp_path):
     with pytest.raises(ValueError, match="chitieu annotations import"):
         TrainOptions(annotations=tmp_path)
+
+
+def test_training_subsets_are_nested_and_deterministic():
+    docs = [make_doc(i, *SENTENCES[i % len(SENTENCES)]) for i in range(10)]
+    ids = {f: [d.id for d in training_subset(docs, f)] for f in (0.1, 0.25, 0.5, 1.0)}
+    assert [len(v) for v in ids.values()] == [1, 3, 5, 10]
+    assert set(ids[0.1]) < set(ids[0.25]) < set(ids[0.5]) < set(ids[1.0])
+    assert ids[0.5] == [d.id for d in training_subset(list(reversed(docs)), 0.5)], "order of the corpus must not matter"
 
 
 def test_span_scores_by_hand():

@@ -24,6 +24,7 @@ def train_command(
     name: Annotated[Optional[str], typer.Option(help="Model folder name [default: <base>-<date>-<data hash>]")] = None,
     train_split: Annotated[str, typer.Option(help="Split(s) to train on, e.g. train or train+dev")] = "train",
     dev_split: Annotated[str, typer.Option(help="Split for early stopping, or none for fixed epochs")] = "dev",
+    train_fraction: Annotated[float, typer.Option(help="Share of the training documents to use (nested subsets, for learning curves)")] = 1.0,
     epochs: int = 12,
     patience: int = 3,
     batch_size: int = 8,
@@ -50,7 +51,7 @@ def train_command(
     if warning:
         err.print(f"[bold yellow]licence[/]: {warning}")
     kwargs = dict(
-        base=base, annotations=annotations or annotations_dir(), out=out or models_dir(), name=name, train_split=train_split, dev_split=dev_split,
+        base=base, annotations=annotations or annotations_dir(), out=out or models_dir(), name=name, train_split=train_split, dev_split=dev_split, train_fraction=train_fraction,
         epochs=epochs, patience=patience, batch_size=batch_size, lr_encoder=lr_encoder, lr_head=lr_head,
         max_tokens=max_tokens, overlap_tokens=overlap_tokens, freeze_embeddings=freeze_embeddings,
         oversample_targets=oversample_targets, o_weight=o_weight, seed=seed,

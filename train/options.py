@@ -20,6 +20,9 @@ class TrainOptions:
     #: Model folder name; default `<base>-<date>-<data hash>`.
     name: str | None = None
     train_split: str = "train"
+    #: Train on this share of the training documents (a fixed, nested subset ordered by
+    #: the hash of each id), for F1-against-training-size curves. 1.0 = all of them.
+    train_fraction: float = 1.0
     #: Split for early stopping, or "none" to train a fixed number of epochs (e.g. the
     #: default model, trained on train+dev with the epoch count found on dev beforehand).
     dev_split: str = "dev"
@@ -59,6 +62,8 @@ class TrainOptions:
     def __post_init__(self) -> None:
         self.annotations = Path(self.annotations)
         self.out = Path(self.out)
+        if not 0 < self.train_fraction <= 1:
+            raise ValueError(f"train_fraction must be in (0, 1], got {self.train_fraction}")
         if self.epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {self.epochs}")
         if self.patience < 1:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -57,6 +59,15 @@ def predict_documents(
     return [r["entities"] for r in extractor.extract_many([(d.id, d.text) for d in docs])]
 
 
+def training_subset(docs: Sequence[Document], fraction: float) -> list[Document]:
+    """The first `ceil(fraction * n)` documents in id-hash order: smaller fractions are
+    subsets of larger ones, so points on a learning curve differ only by added data."""
+    if fraction >= 1:
+        return list(docs)
+    ordered = sorted(docs, key=lambda d: hashlib.sha256(d.id.encode("utf-8")).hexdigest())
+    return ordered[: max(1, math.ceil(fraction * len(ordered)))]
+
+
 def base_slug(base: str) -> str:
     return Path(base.rstrip("/")).name.replace("_", "-") or "model"
 
@@ -69,7 +80,9 @@ def model_card(meta: dict[str, Any]) -> str:
         f" (licence: {meta['base'].get('licence') or 'see the base model'}).",
         "",
         f"- trained: {meta['created']} in {meta['training_seconds']:.0f} s on {meta['hardware']}",
-        f"- data: `{meta['data_hash']}` ({meta['train_documents']} training documents from split `{meta['options']['train_split']}`; "
+        f"- data: `{meta['data_hash']}` ({meta['train_documents']} training documents from split `{meta['options']['train_split']}`"
+        + (f" (a {meta['options']['train_fraction']:g} share)" if meta["options"].get("train_fraction", 1) < 1 else "")
+        + "; "
         + (f"early stopping on `{meta['options']['dev_split']}`)" if meta["options"]["dev_split"] != "none" else "fixed epochs, no early stopping)"),
         f"- best epoch {meta['best_epoch']} of {len(meta['history'])}",
         "",
@@ -116,7 +129,7 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
     base_path = resolve_base(opts.base)
     adapter = open_adapter(base_path)
     max_tokens = min(opts.max_tokens, adapter.max_tokens)
-    train_docs = load_corpus(opts.annotations, opts.train_split)
+    train_docs = training_subset(load_corpus(opts.annotations, opts.train_split), opts.train_fraction)
     dev_docs = load_corpus(opts.annotations, opts.dev_split) if opts.early_stopping else []
     if not train_docs or (opts.early_stopping and not dev_docs):
         raise ValueError(f"split {opts.train_split!r} or {opts.dev_split!r} is empty in {opts.annotations}: run `chitieu annotations split`")
