@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chitieu.corpus import CORPUS_FILE, SPLIT_NAMES, Document, load_corpus, read_documents, read_splits, update_splits, write_documents
+from chitieu.corpus import CORPUS_FILE, SPLIT_NAMES, Document, load_corpus, read_documents, read_splits, require_split_name, update_splits, write_documents
 from chitieu.labels import LABELS
 from chitieu.paths import annotations_dir
 from chitieu.text import nfc
@@ -124,9 +124,12 @@ def import_(
     to: Annotated[Optional[str], typer.Option(help="Put the new documents in this split instead of hashing their ids")] = None,
 ) -> None:
     """Merge annotations exported from Label Studio, doccano or CoNLL into the corpus."""
-    if to is not None and to not in SPLIT_NAMES:
-        err_console.print(f"[red]error[/]: unknown split {to!r}: use one of {', '.join(SPLIT_NAMES)}")
-        raise typer.Exit(2)
+    if to is not None:
+        try:
+            require_split_name(to)  # before anything is written, not when the splits are
+        except ValueError as error:
+            err_console.print(f"[red]error[/]: {error}")
+            raise typer.Exit(2) from error
     from chitieu.formats.common import ConversionReport  # noqa: F401
 
     docs, report = _read_any(fmt, file, offsets)

@@ -66,13 +66,24 @@ def write_documents(docs: Iterable[Document], path: Path) -> None:
     tmp.replace(path)
 
 
+def id_digest(doc_id: str) -> str:
+    """The hex sha256 of a document id: the one fixed, order-free key behind split
+    assignment and the nested training shares of learning curves."""
+    return hashlib.sha256(doc_id.encode("utf-8")).hexdigest()
+
+
+def require_split_name(name: str) -> None:
+    if name not in SPLIT_NAMES:
+        raise ValueError(f"unknown split {name!r}: use one of {', '.join(SPLIT_NAMES)}")
+
+
 def assign_split(doc_id: str, is_seed: bool) -> str:
     """Deterministic split from the id's hash: about 65% train, 15% dev, 20% test.
 
     Seed articles never go to test: the project was shaped on them, so they cannot
     measure it honestly.
     """
-    bucket = int(hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:8], 16) % 100
+    bucket = int(id_digest(doc_id)[:8], 16) % 100
     if bucket < 65:
         return "train"
     if bucket < 80 or is_seed:
@@ -101,8 +112,8 @@ def update_splits(docs: Iterable[Document], directory: Path, new_split: str | No
     `new_split="train"` adds documents without changing dev and test, so figures stay
     comparable with earlier models (and near-duplicate stories cannot straddle splits).
     """
-    if new_split is not None and new_split not in SPLIT_NAMES:
-        raise ValueError(f"unknown split {new_split!r}: use one of {', '.join(SPLIT_NAMES)}")
+    if new_split is not None:
+        require_split_name(new_split)
     path = directory / SPLITS_FILE
     existing = read_splits(directory) if path.exists() else {n: [] for n in SPLIT_NAMES}
     where = {doc_id: name for name, ids in existing.items() for doc_id in ids}

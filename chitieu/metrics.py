@@ -227,10 +227,14 @@ def _indicators_agree(a: Tuple, b: Tuple) -> bool:
     return x in y or y in x
 
 
+def _province_name(t: Tuple) -> str:
+    return (t.get("province") or {}).get("name") or ""
+
+
 def lenient_match(g: Tuple, t: Tuple) -> bool:
     """Same figure for the same measure, province and official, edges of the spans forgiven."""
     return (
-        tuple_key(g)[2] == tuple_key(t)[2]
+        _province_name(g) == _province_name(t)
         and official_name(g) == official_name(t)
         and _value_key(g) == _value_key(t)
         and _indicators_agree(g, t)
@@ -244,10 +248,10 @@ def match_tuples(
     free = list(gold)
     pairs, spurious = [], []
     for t in predicted:
-        key, name = tuple_key(t), official_name(t)
         if lenient:
             hit = next((g for g in free if lenient_match(g, t)), None)
         else:
+            key, name = tuple_key(t), official_name(t)
             hit = next((g for g in free if tuple_key(g) == key and (not with_official or official_name(g) == name)), None)
         if hit is None:
             spurious.append(t)

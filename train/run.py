@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -16,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from chitieu.corpus import Document, corpus_hash, load_corpus
+from chitieu.corpus import Document, corpus_hash, id_digest, load_corpus
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
 from chitieu.model_folder import META_FILE
@@ -64,7 +63,7 @@ def training_subset(docs: Sequence[Document], fraction: float) -> list[Document]
     subsets of larger ones, so points on a learning curve differ only by added data."""
     if fraction >= 1:
         return list(docs)
-    ordered = sorted(docs, key=lambda d: hashlib.sha256(d.id.encode("utf-8")).hexdigest())
+    ordered = sorted(docs, key=lambda d: id_digest(d.id))
     return ordered[: max(1, math.ceil(fraction * len(ordered)))]
 
 
