@@ -28,7 +28,7 @@ TARGET_VALUE (0.7)
   counted noun from `COUNTED_NOUNS`; then an optional per-unit suffix (`/người/năm`) and
   `trở lên`/`trở xuống`. `gấp N lần` and `gấp đôi` are values too. Bare numbers are not:
   without a unit they are too often dates, counts of tasks or ranks.
-- V2 only goals: a plan figure (the value right after `kế hoạch`/`dự toán`/`chỉ tiêu`
+- V2 only goals (`chitieu.goals.is_stated_goal`): a plan figure (the value right after `kế hoạch`/`dự toán`/`chỉ tiêu`
   and a few words, `vượt chỉ tiêu` and `87% dự toán` excepted, or quoted after one in
   brackets or after `là`), or the value's clause (split at `;`, `,`, brackets) has a goal cue
   (`phấn đấu`, `mục tiêu`, `chỉ tiêu`, `kế hoạch`, `dự toán`, `đề ra`, `đặt ra`,
@@ -55,6 +55,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from chitieu.goals import CLAUSE_BREAK_RE, is_stated_goal
 from chitieu.provinces import find_mentions, match_key
 from chitieu.roles import HEAD_RE, SURNAME_KEYS, has_stop_word
 from chitieu.text import sentences
@@ -95,30 +96,6 @@ _VALUE_RE = re.compile(
     r"(?![^\W_])",
     re.IGNORECASE,
 )
-_PLAN_SHARE_RE = re.compile(r"^\s*(?:so với\s+)?(?:kế hoạch|KH|dự toán|chỉ tiêu)", re.IGNORECASE)
-_GOAL_RE = re.compile(
-    r"phấn đấu|mục tiêu|chỉ tiêu|kế hoạch|dự toán|đề ra|đặt ra|đến năm 20\d\d",
-    re.IGNORECASE,
-)
-_RESULT_RE = re.compile(
-    r"(?<!\w)(?:ước|đã|đạt được|thu được|thực hiện được|so với cùng kỳ|so cùng kỳ|so với năm|dự báo|dự tính|"
-    r"lũy kế|luỹ kế|tính đến|đứng thứ|đứng vị trí)(?!\w)",
-    re.IGNORECASE,
-)
-# `đạt 87% dự toán`, `vượt kế hoạch`: a result measured against a plan, not a goal cue.
-_PLAN_SHARE_CUE_RE = re.compile(
-    r"(?:\d+(?:[.,]\d+)?\s*%\s*(?:so với\s+)?|(?:đạt|vượt|hoàn thành)(?:\s+và\s+vượt)?\s+(?:mức\s+)?)"
-    r"(?:kế hoạch|dự toán|chỉ tiêu)",
-    re.IGNORECASE,
-)
-# A plan figure quoted after its plan word: `kế hoạch cả năm là X`, `chỉ tiêu ... giao (X)`.
-_PLAN_FIGURE_RE = re.compile(r"(?<!vượt )(?:kế hoạch|dự toán|chỉ tiêu)[^.;%\d]{0,45}$", re.IGNORECASE)
-_PLAN_FIGURE_QUOTED_RE = re.compile(
-    r"(?:kế hoạch|dự toán|chỉ tiêu)[^.;%\d()]{0,45}(?:\(|(?<!\w)là|:)\s*$", re.IGNORECASE
-)
-# `15/25 chỉ tiêu đạt`, `1/25 đạt trên 80%`: a tally of targets met is always a result.
-_TALLY_RE = re.compile(r"(?<![\d/])\d+/\d+\s+(?:chỉ tiêu|đạt|nghị quyết|mục tiêu|nhiệm vụ)", re.IGNORECASE)
-_CLAUSE_BREAK_RE = re.compile(r"[;()\[\]]|,\s|:\s")
 _INDICATOR_STOP_RE = re.compile(
     r"(?<!\w)(?:phấn đấu|mục tiêu|chỉ tiêu|kế hoạch|dự toán|đề ra|đặt ra|đưa|nâng|đảm bảo|bảo đảm|"
     r"giao|trong đó|cụ thể|với|để|nhằm)(?!\w)",
@@ -242,22 +219,11 @@ class RuleExtractor:
         out = []
         for s_start, s_end in sentences(text):
             sentence = text[s_start:s_end]
-            sentence_goal = _has_goal(sentence)
             for m in _VALUE_RE.finditer(sentence):
                 start, end = m.start(), m.end()
-                if not m.group("mult") and _PLAN_SHARE_RE.match(sentence[end:]):
-                    continue
                 if m.group("num") and re.match(r"\d{4}\s*[-–—]\s*\d{4}\b", sentence[m.start("num") :]):
                     continue
-                c_start, c_end = _clause(sentence, start, end)
-                clause = sentence[c_start:c_end]
-                if _TALLY_RE.search(clause):
-                    continue
-                window = sentence[max(0, start - 60) : start]
-                plan_figure = bool(
-                    _PLAN_FIGURE_QUOTED_RE.search(window) or _PLAN_FIGURE_RE.search(_PLAN_SHARE_CUE_RE.sub(" ", window))
-                )
-                if plan_figure or _has_goal(clause) or (sentence_goal and not _RESULT_RE.search(clause)):
+                if is_stated_goal(sentence, start, end):
                     out.append(_span(text, s_start + start, s_start + end, "TARGET_VALUE", VALUE_SCORE))
         return out
 
@@ -277,7 +243,7 @@ class RuleExtractor:
     def _indicator_before(self, text: str, value: dict, occupied: list[tuple[int, int]]) -> tuple[int, int] | None:
         end = value["start"]
         start = _sentence_start(text, end)
-        breaks = [m.end() for m in _CLAUSE_BREAK_RE.finditer(text, start, end)]
+        breaks = [m.end() for m in CLAUSE_BREAK_RE.finditer(text, start, end)]
         breaks += [m.end() for m in _INDICATOR_STOP_RE.finditer(text, start, end)]
         breaks += [b for a, b in occupied if start <= b <= end]
         start = max([start, *breaks])
@@ -293,21 +259,11 @@ class RuleExtractor:
         return _trim(text, start, end)
 
 
-def _has_goal(text: str) -> bool:
-    return _GOAL_RE.search(_PLAN_SHARE_CUE_RE.sub(" ", text)) is not None
-
-
 def _sentence_start(text: str, pos: int) -> int:
     for a, b in sentences(text):
         if a <= pos <= b:
             return a
     return max(text.rfind("\n", 0, pos) + 1, 0)
-
-
-def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
-    before = [m.end() for m in _CLAUSE_BREAK_RE.finditer(sentence, 0, start)]
-    after = _CLAUSE_BREAK_RE.search(sentence, end)
-    return (before[-1] if before else 0), (after.start() if after else len(sentence))
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:

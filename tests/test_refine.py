@@ -83,3 +83,35 @@ def test_fragments_separated_by_a_space_are_joined_but_list_items_are_not():
     indicators = [e for e in out if e["label"] == "INDICATOR"]
     assert [e["text"] for e in indicators] == ["số thu ngân sách", "công nghiệp", "xây dựng"]
     assert indicators[0]["score"] == 0.6, "a joined span is only as sure as its weaker part"
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("Tăng trưởng GRDP ước đạt 3,4%, thấp hơn kế hoạch.", "3,4%"),
+        ("Lũy kế 11 tháng thu ngân sách 5.000 tỷ đồng.", "5.000 tỷ đồng"),
+        ("Số thu tháng 12 ước thực hiện được 23.977 tỷ đồng.", "23.977 tỷ đồng"),
+        ("Thu ngân sách đạt 87% dự toán năm.", "87%"),
+        ("Có 1/25 chỉ tiêu đạt trên 80%.", "trên 80%"),
+        ("Dự báo thu ngân sách khoảng 380 tỷ đồng.", "khoảng 380 tỷ đồng"),
+    ],
+)
+def test_a_value_that_reports_a_result_or_an_estimate_is_dropped_with_its_indicator(text, value):
+    indicator = "thu ngân sách" if "thu ngân sách" in text else text.split()[0]
+    entities = [ent(text, value, "TARGET_VALUE"), ent(text, indicator, "INDICATOR")]
+    assert refine(text, entities) == []
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("Phấn đấu tăng trưởng GRDP đạt 9,3%.", "9,3%"),
+        ("Năm nay tăng trưởng 10,2% so với năm 2023.", "10,2%"),  # a comparison base is no result
+        ("Thu ngân sách đã đạt 77% dự toán (3.400 tỷ đồng).", "3.400 tỷ đồng"),  # the plan figure
+        ("Kết quả ước đạt thấp; mục tiêu năm 2025 thu ngân sách 6.000 tỷ đồng.", "6.000 tỷ đồng"),
+        ("Sản lượng điện gấp 2 lần kế hoạch đề ra.", "gấp 2 lần"),
+    ],
+)
+def test_a_goal_or_a_value_without_a_result_word_keeps_the_models_judgement(text, value):
+    (kept,) = refine(text, [ent(text, value, "TARGET_VALUE")])
+    assert kept["text"] == value

@@ -87,6 +87,10 @@ def model_card(meta: dict[str, Any]) -> str:
         "",
         "## Metrics (strict span match)",
         "",
+        "Measured when the model was written, with the extraction pipeline of that commit. "
+        "`chitieu evaluate` with `--report evaluation` in this folder records later figures "
+        "(tuples, baselines, errors) with the pipeline of its own commit.",
+        "",
         "| split | label | precision | recall | F1 | support |",
         "|---|---|---|---|---|---|",
     ]
