@@ -1,4 +1,4 @@
-"""`chitieu annotations ...`: validate, count, split, import, export and pre-annotate."""
+"""`chitieu annotations ...`: validate, count, split, import, export, pre-annotate, agree."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from chitieu.paths import annotations_dir
 from chitieu.text import nfc
 from chitieu.validate import check_document, validate_path
 
-app = typer.Typer(help="The gold corpus: validate, stats, split, import, export, preannotate.", no_args_is_help=True)
+app = typer.Typer(help="The gold corpus: validate, stats, split, import, export, preannotate, agree.", no_args_is_help=True)
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
@@ -207,3 +207,38 @@ def preannotate(
     out.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
     err_console.print(f"{len(tasks)} tasks with predictions from {version} written to {out}")
     err_console.print("Label Studio labeling config for these tasks:\n" + LABEL_CONFIG)
+
+
+def _annotation_file(path: Path) -> Path:
+    return path / CORPUS_FILE if path.is_dir() else path
+
+
+@app.command()
+def agree(
+    reference: Annotated[Path, typer.Argument(help="Reference annotation: corpus folder or chitieu JSONL")],
+    other: Annotated[Path, typer.Argument(help="Second annotation of (some of) the same documents")],
+    labels: Annotated[str, typer.Option(help="Comma-separated labels to compare; the rest come from the reference")] = ",".join(LABELS),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
+    """Inter-annotator agreement: span and tuple F1 of OTHER against REFERENCE on their shared documents."""
+    from chitieu.agreement import agreement
+
+    chosen = [label.strip() for label in labels.split(",") if label.strip()]
+    try:
+        result = agreement(read_documents(_annotation_file(reference)), read_documents(_annotation_file(other)), chosen)
+    except (ValueError, FileNotFoundError) as error:
+        err_console.print(f"[red]error[/]: {error}")
+        raise typer.Exit(2) from error
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    table = Table(title=f"agreement on {result['documents']} documents (F1; precision/recall of the second against the reference)")
+    for column in ("label", "strict F1", "P / R", "lenient F1", "reference", "second"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for label in chosen:
+        s, l = result["strict"]["per_label"][label], result["lenient"]["per_label"][label]
+        table.add_row(label, f"{s['f1']:.3f}", f"{s['precision']:.3f} / {s['recall']:.3f}", f"{l['f1']:.3f}", str(s["support"]), str(s["predicted"]))
+    t = result["tuples"]
+    table.add_row("tuples", f"{t['with_official']['f1']:.3f}", f"{t['with_official']['precision']:.3f} / {t['with_official']['recall']:.3f}",
+                  f"{t['lenient']['f1']:.3f}", str(t["with_official"]["support"]), str(t["with_official"]["predicted"]))
+    console.print(table)

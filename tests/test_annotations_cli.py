@@ -89,3 +89,74 @@ def test_preannotate_with_rules_writes_label_studio_tasks(tmp_path):
     assert {(r["value"]["text"], r["value"]["labels"][0]) for r in regions} >= {("Bến Tre", "PROVINCE"), ("Lê Đức Thọ", "OFFICIAL")}
     assert all(text[r["value"]["start"] : r["value"]["end"]] == r["value"]["text"] for r in regions)
     assert task["predictions"][0]["model_version"] == "chitieu-rules"
+
+
+def _write(path, docs):
+    path.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    return path
+
+
+def _doc(doc_id, text, spans):
+    out = []
+    for label, quote in spans:
+        start = text.index(quote)
+        out.append({"start": start, "end": start + len(quote), "label": label})
+    return {"id": doc_id, "text": text, "spans": out}
+
+
+TEXT_A = "Bến Tre phấn đấu tăng trưởng GRDP từ 9,3% trở lên; thu ngân sách 6.000 tỷ đồng."
+TEXT_B = "Long An phấn đấu có 520 doanh nghiệp mới."
+
+
+def test_agree_scores_a_second_annotation_against_the_reference(tmp_path):
+    reference = _write(tmp_path / "ref.jsonl", [
+        _doc("a", TEXT_A, [("PROVINCE", "Bến Tre"), ("INDICATOR", "tăng trưởng GRDP"), ("TARGET_VALUE", "từ 9,3% trở lên"),
+                           ("INDICATOR", "thu ngân sách"), ("TARGET_VALUE", "6.000 tỷ đồng")]),
+        _doc("b", TEXT_B, [("PROVINCE", "Long An"), ("TARGET_VALUE", "520 doanh nghiệp")]),
+        _doc("only-in-reference", "Không có gì.", []),
+    ])
+    # The second pass labels only values and indicators: one value cut short and one extra
+    # indicator. By hand, TARGET_VALUE: 2 of 3 exact, P = R = 2/3; INDICATOR: both gold found
+    # among 3 predicted, P = 2/3, R = 1. Tuples (province from the reference): (GRDP, 9,3%)
+    # differs in value, (thu ngân sách, 6.000) agrees, (none, 520) becomes (mới, 520):
+    # 1 of 3 on each side.
+    other = _write(tmp_path / "second.jsonl", [
+        _doc("a", TEXT_A, [("INDICATOR", "tăng trưởng GRDP"), ("TARGET_VALUE", "9,3%"),
+                           ("INDICATOR", "thu ngân sách"), ("TARGET_VALUE", "6.000 tỷ đồng")]),
+        _doc("b", TEXT_B, [("TARGET_VALUE", "520 doanh nghiệp"), ("INDICATOR", "mới")]),
+    ])
+    result = runner.invoke(app, ["annotations", "agree", str(reference), str(other), "--labels", "INDICATOR,TARGET_VALUE", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["documents"] == 2 and report["context_from_reference"] == ["PROVINCE", "OFFICIAL"]
+    value, indicator = report["strict"]["per_label"]["TARGET_VALUE"], report["strict"]["per_label"]["INDICATOR"]
+    assert (value["precision"], value["recall"], value["correct"]) == (0.6667, 0.6667, 2)
+    assert (indicator["precision"], indicator["recall"], indicator["correct"]) == (0.6667, 1.0, 2)
+    assert report["lenient"]["per_label"]["TARGET_VALUE"]["f1"] == 1.0
+    tuples = report["tuples"]["with_official"]
+    assert (tuples["support"], tuples["predicted"], tuples["correct"]) == (3, 3, 1)
+    assert "PROVINCE" not in report["strict"]["per_label"]
+
+
+def test_agree_refuses_different_texts_and_unknown_labels(tmp_path):
+    reference = _write(tmp_path / "ref.jsonl", [_doc("a", TEXT_A, [])])
+    changed = _write(tmp_path / "other.jsonl", [_doc("a", TEXT_A + " Thêm.", [])])
+    result = runner.invoke(app, ["annotations", "agree", str(reference), str(changed)])
+    assert result.exit_code == 2 and "different texts" in result.output
+    result = runner.invoke(app, ["annotations", "agree", str(reference), str(reference), "--labels", "DATE"])
+    assert result.exit_code == 2 and "unknown labels" in result.output
+
+
+def test_the_committed_second_pass_covers_the_test_split_on_the_same_texts():
+    # annotations/agreement/README.md quotes agreement figures from this file; it must keep
+    # pairing with every test document, text for text, or those figures no longer mean anything.
+    from chitieu.agreement import agreement
+    from chitieu.corpus import load_corpus, read_documents
+
+    annotations = Path(__file__).resolve().parents[1] / "annotations"
+    test = load_corpus(annotations, "test")
+    second = read_documents(annotations / "agreement" / "test-second-pass.jsonl")
+    assert {d.id for d in second} == {d.id for d in test}
+    assert all(s.label in {"INDICATOR", "TARGET_VALUE"} for d in second for s in d.spans)
+    report = agreement(test, second, ["INDICATOR", "TARGET_VALUE"])
+    assert report["documents"] == len(test)
