@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from chitieu.encoders.base import WordPieceAdapter
+from chitieu.goal_classifier import GoalClassifier
 from chitieu.labels import LABELS
 from chitieu.linking import link_targets
 from chitieu.pipeline import Prepared, WindowRunner, decode, map_back, prepare
@@ -33,8 +34,10 @@ class Extractor:
         *,
         max_tokens: int | None = None,
         overlap_tokens: int | None = None,
+        goal_classifier: GoalClassifier | None = None,
     ) -> None:
         self.adapter = adapter
+        self.goal_classifier = goal_classifier
         self.runner = runner
         self.meta = meta
         options = meta.get("options", {})
@@ -48,7 +51,7 @@ class Extractor:
 
         model, adapter, meta = load_model_folder(directory, device)
         runner = TorchRunner.for_model(model, adapter.pad_id, model.device, batch_size)
-        return cls(adapter, runner, meta)
+        return cls(adapter, runner, meta, goal_classifier=GoalClassifier.load(directory))
 
     @property
     def info(self) -> dict[str, Any]:
@@ -58,6 +61,7 @@ class Extractor:
             "base": self.meta.get("base", {}).get("name", "unknown"),
             "labels": list(LABELS),
             "metrics": self.meta.get("metrics", {}),
+            "goal_classifier": self.goal_classifier.trained_on if self.goal_classifier is not None else None,
         }
 
     def prepare(self, text: str, doc_id: str | None = None) -> Prepared:
@@ -67,7 +71,7 @@ class Extractor:
         return self.runner(windows)
 
     def finish(self, prepared: Prepared, probs: Sequence[np.ndarray]) -> dict[str, Any]:
-        entities = refine(prepared.text, decode(prepared, probs))
+        entities = refine(prepared.text, decode(prepared, probs), self.goal_classifier)
         entities, targets = map_back(prepared, entities, link_targets(prepared.text, entities))
         info = self.info
         return {

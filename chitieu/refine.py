@@ -21,6 +21,8 @@ are weakest exactly there:
   default model never saw, this lifted TARGET_VALUE F1 from 0.490 to 0.506 without losing a
   correct value; run over the gold itself it rejects 8 of the 332 gold values (2.4%), mostly
   future estimates the annotators kept (`sẽ ... ước đạt 200 km`);
+- with the model folder's goal classifier, a TARGET_VALUE stays only when two of the
+  tagger, the rule goal check and the classifier agree (`chitieu.goal_classifier`);
 - an INDICATOR is labelled only in a sentence where a TARGET_VALUE is set: one predicted
   in a sentence without a value is dropped.
 """
@@ -30,6 +32,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from chitieu.goal_classifier import GoalClassifier, vote_values
 from chitieu.goals import reports_result
 from chitieu.provinces import resolve
 from chitieu.text import sentences
@@ -126,8 +129,9 @@ def complete_value(text: str, entity: Entity, entities: list[Entity]) -> Entity:
     return {**entity, "start": start, "end": end, "text": text[start:end]}
 
 
-def refine(text: str, entities: list[Entity]) -> list[Entity]:
-    """Entities after the province and value constraints; offsets index `text`."""
+def refine(text: str, entities: list[Entity], goal_classifier: GoalClassifier | None = None) -> list[Entity]:
+    """Entities after the province and value constraints; offsets index `text`. With a goal
+    classifier, TARGET_VALUEs are then put to the vote of `chitieu.goal_classifier`."""
     bounds = sentences(text)
     out: list[Entity] = []
     for entity in entities:
@@ -143,6 +147,8 @@ def refine(text: str, entities: list[Entity]) -> list[Entity]:
         if entity["label"] == "TARGET_VALUE":
             out[i] = complete_value(text, entity, out)
     out = [e for e in out if e["label"] != "TARGET_VALUE" or not _is_result(text, bounds, e)]
+    if goal_classifier is not None:
+        out = vote_values(text, out, goal_classifier)
     with_values = {_sentence_of(bounds, e["start"]) for e in out if e["label"] == "TARGET_VALUE"}
     return [e for e in out if e["label"] != "INDICATOR" or _sentence_of(bounds, e["start"]) in with_values]
 

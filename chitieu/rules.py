@@ -53,7 +53,7 @@ INDICATOR (0.5), for each TARGET_VALUE:
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from chitieu.goals import CLAUSE_BREAK_RE, is_stated_goal
 from chitieu.provinces import find_mentions, match_key
@@ -122,6 +122,32 @@ _COMPANY_RE = re.compile(
 )
 
 _PRIORITY = {"PROVINCE": 0, "OFFICIAL": 1, "TARGET_VALUE": 2, "INDICATOR": 3}
+
+
+class ValueCandidate(NamedTuple):
+    """A value expression (rule V1) and the sentence it sits in, in offsets of the text."""
+
+    start: int
+    end: int
+    sentence_start: int
+    sentence_end: int
+
+
+def value_candidates(text: str) -> list[ValueCandidate]:
+    """Every value expression of rule V1, goal or not; periods such as `2021 - 2025` excluded."""
+    out = []
+    for s_start, s_end in sentences(text):
+        sentence = text[s_start:s_end]
+        for m in _VALUE_RE.finditer(sentence):
+            if m.group("num") and re.match(r"\d{4}\s*[-–—]\s*\d{4}\b", sentence[m.start("num") :]):
+                continue
+            out.append(ValueCandidate(s_start + m.start(), s_start + m.end(), s_start, s_end))
+    return out
+
+
+def goal_values(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of the value expressions that rules V2 and V3 read as goals."""
+    return [(s["start"], s["end"]) for s in RuleExtractor()._values(text)]
 
 
 def _span(text: str, start: int, end: int, label: str, score: float) -> dict:
@@ -216,16 +242,11 @@ class RuleExtractor:
     # ---- TARGET_VALUE ---------------------------------------------------------------
 
     def _values(self, text: str) -> list[dict]:
-        out = []
-        for s_start, s_end in sentences(text):
-            sentence = text[s_start:s_end]
-            for m in _VALUE_RE.finditer(sentence):
-                start, end = m.start(), m.end()
-                if m.group("num") and re.match(r"\d{4}\s*[-–—]\s*\d{4}\b", sentence[m.start("num") :]):
-                    continue
-                if is_stated_goal(sentence, start, end):
-                    out.append(_span(text, s_start + start, s_start + end, "TARGET_VALUE", VALUE_SCORE))
-        return out
+        return [
+            _span(text, c.start, c.end, "TARGET_VALUE", VALUE_SCORE)
+            for c in value_candidates(text)
+            if is_stated_goal(text[c.sentence_start : c.sentence_end], c.start - c.sentence_start, c.end - c.sentence_start)
+        ]
 
     # ---- INDICATOR ------------------------------------------------------------------
 

@@ -136,6 +136,9 @@ class ModelInfo(BaseModel):
     base: str
     labels: list[str]
     metrics: dict[str, Any] = Field(description="Evaluation figures from the model card (chitieu.json).")
+    goal_classifier: dict[str, Any] | None = Field(
+        default=None, description="What the goal classifier that votes on TARGET_VALUEs was fitted on; null when the model has none."
+    )
     folder: str
     loaded_at: float = Field(description="Unix time the model was swapped in.")
 

@@ -38,3 +38,33 @@ def test_list_shows_every_model_and_marks_the_promoted_one(tmp_path):
 def test_unknown_model_says_how_to_list(tmp_path):
     result = CliRunner().invoke(app, ["models", "promote", "nope", "--dir", str(tmp_path)])
     assert result.exit_code == 1 and "chitieu models list" in result.stdout
+
+
+def test_fit_goals_writes_a_classifier_into_an_existing_model_folder(tmp_path):
+    from chitieu.corpus import Document, Span, write_documents
+    from chitieu.goal_classifier import GoalClassifier
+    from chitieu.rules import value_candidates
+
+    texts = ["Tỉnh phấn đấu thu 6.000 tỷ đồng.", "Năm 2023, tỉnh ước đạt 5.000 tỷ đồng."]
+    (goal,) = value_candidates(texts[0])
+    docs = [Document(id="a", text=texts[0], spans=[Span(start=goal.start, end=goal.end, label="TARGET_VALUE")]),
+            Document(id="b", text=texts[1], spans=[])]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_documents(docs, corpus / "corpus.jsonl")
+    (corpus / "splits.json").write_text(json.dumps({"train": ["a", "b"], "dev": [], "test": []}))
+    fake_model(tmp_path, "m", 0.9)
+    runner = CliRunner()
+    args = ["models", "fit-goals", "m", "--dir", str(tmp_path), "--annotations", str(corpus), "--split", "train"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stdout
+    assert "trained on data abc" in result.stdout, "a corpus other than the model's is pointed out"
+    fitted = GoalClassifier.load(tmp_path / "m")
+    assert fitted.trained_on["documents"] == 2 and fitted.trained_on["split"] == "train"
+    meta = json.loads((tmp_path / "m" / "chitieu.json").read_text())
+    assert meta["goal_classifier"] == fitted.trained_on and meta["metrics"]["test"]["micro_f1"] == 0.9
+    (corpus / "splits.json").write_text(json.dumps({"train": ["a"], "dev": ["b"], "test": []}))
+    only_goals = runner.invoke(app, args)
+    assert only_goals.exit_code == 2 and "annotate more documents" in only_goals.stdout
+    missing = runner.invoke(app, ["models", "fit-goals", "nope", "--dir", str(tmp_path)])
+    assert missing.exit_code == 1 and "chitieu models list" in missing.stdout

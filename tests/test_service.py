@@ -119,6 +119,7 @@ def test_health_ready_and_model(client: TestClient) -> None:
     assert info["name"] == "fake-a" and info["version"] == "1" and info["base"] == "lexicon"
     assert info["labels"] == ["PROVINCE", "OFFICIAL", "INDICATOR", "TARGET_VALUE"]
     assert info["metrics"] == {"f1": 0.5} and info["folder"] == "model-a"
+    assert info["goal_classifier"] is None, "the lexicon fake has no goal classifier"
 
 
 def test_ready_is_503_until_the_model_is_warm(models_dir: Path) -> None:

@@ -117,7 +117,7 @@ def test_writing_refuses_to_overwrite_before_training_and_replaces_with_overwrit
 
 @pytest.mark.parametrize(
     "field, value, message",
-    [("epochs", 0, "epochs"), ("lr_head", 2.0, "lr_head"), ("train_fraction", 0.0, "train_fraction"), ("overlap_tokens", 200, "overlap_tokens"), ("save_dtype", "int4", "save_dtype")],
+    [("epochs", 0, "epochs"), ("lr_head", 2.0, "lr_head"), ("train_fraction", 0.0, "train_fraction"), ("overlap_tokens", 200, "overlap_tokens"), ("save_dtype", "int4", "save_dtype"), ("goal_c", 0.0, "goal_c")],
 )
 def test_options_are_validated_up_front(corpus_dir, field, value, message):
     root, _ = corpus_dir
@@ -189,3 +189,29 @@ def test_small_e5_learns_the_two_documents(corpus_dir, small_e5, tmp_path):
     assert meta["metrics"]["dev"]["micro_f1"] >= 0.9
     result = Extractor.load(folder).extract(docs[0].text)
     assert {(e["text"], e["label"]) for e in result["entities"]} >= {("Bến Tre", "PROVINCE"), ("Lê Đức Thọ", "OFFICIAL")}
+
+
+def test_training_fits_the_goal_classifier_when_the_documents_allow_it(corpus_dir, tiny_base, tmp_path):
+    # The two overfit documents hold only goals: nothing to tell apart, so that model has no
+    # classifier (and says so). Add one reported result and the classifier is fitted,
+    # written beside the weights, named in the card, and loaded with the model.
+    root, docs = corpus_dir
+    result = "Năm 2023, tỉnh ước đạt 5.000 tỷ đồng thu ngân sách, ông Nguyễn Văn Út cho biết."
+    with_result = tmp_path / "corpus"
+    with_result.mkdir()
+    write_documents([*docs, Document(id="d2", text=result, spans=[])], with_result / "corpus.jsonl")
+    (with_result / "splits.json").write_text(json.dumps({"train": ["d0", "d1", "d2"], "dev": ["d0"], "test": ["d1"]}))
+    opts = TrainOptions(base=str(tiny_base), annotations=with_result, out=tmp_path / "models", name="g", epochs=1, max_steps=1, threads=1)
+    folder = train(opts)
+    meta = read_meta(folder)
+    assert meta["goal_classifier"]["documents"] == 3 and meta["goal_classifier"]["goals"] == 2
+    assert meta["goal_classifier"]["candidates"] == 3
+    assert (folder / "goal_classifier.json").exists() and "goal classifier (`goal_classifier.json`)" in (folder / "README.md").read_text()
+    assert Extractor.load(folder).goal_classifier is not None
+
+
+def test_a_model_without_goal_classifier_says_so(overfit_model):
+    assert read_meta(overfit_model)["goal_classifier"] is None
+    assert not (overfit_model / "goal_classifier.json").exists()
+    assert "goal classifier: none" in (overfit_model / "README.md").read_text()
+    assert Extractor.load(overfit_model).goal_classifier is None

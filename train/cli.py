@@ -35,6 +35,8 @@ def train_command(
     freeze_embeddings: bool = True,
     oversample_targets: Annotated[int, typer.Option(help="Repeat windows with targets/indicators this many times per epoch")] = 4,
     o_weight: Annotated[float, typer.Option(help="Loss weight of the O tag")] = 0.3,
+    goal_classifier: Annotated[bool, typer.Option(help="Fit the goal classifier that votes on TARGET_VALUEs with the tagger and the rules")] = True,
+    goal_c: Annotated[float, typer.Option(help="Inverse L2 strength of the goal classifier")] = 1.0,
     seed: int = 13,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads [default: all cores]")] = None,
     save_dtype: Annotated[str, typer.Option(help="fp16 or fp32 weights on disk")] = "fp16",
@@ -54,7 +56,7 @@ def train_command(
         base=base, annotations=annotations or annotations_dir(), out=out or models_dir(), name=name, train_split=train_split, dev_split=dev_split, train_fraction=train_fraction,
         epochs=epochs, patience=patience, batch_size=batch_size, lr_encoder=lr_encoder, lr_head=lr_head,
         max_tokens=max_tokens, overlap_tokens=overlap_tokens, freeze_embeddings=freeze_embeddings,
-        oversample_targets=oversample_targets, o_weight=o_weight, seed=seed,
+        oversample_targets=oversample_targets, o_weight=o_weight, goal_classifier=goal_classifier, goal_c=goal_c, seed=seed,
         save_dtype=save_dtype, max_steps=max_steps, overwrite=overwrite,
     )
     if threads is not None:

@@ -49,6 +49,11 @@ class TrainOptions:
     oversample_targets: int = 4
     #: Loss weight of the O tag (1.0 = plain cross-entropy); below 1 counters its dominance.
     o_weight: float = 0.3
+    #: Fit the goal classifier (chitieu.goal_classifier) on the same documents and let it
+    #: vote on TARGET_VALUEs with the tagger and the rule goal check.
+    goal_classifier: bool = True
+    #: Inverse L2 strength of that logistic regression.
+    goal_c: float = 1.0
     seed: int = 13
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     #: Weights on disk: fp16 halves the size; inference upcasts to fp32.
@@ -79,6 +84,8 @@ class TrainOptions:
             raise ValueError(f"oversample_targets must be >= 1, got {self.oversample_targets}")
         if not 0 < self.o_weight <= 1:
             raise ValueError(f"o_weight must be in (0, 1], got {self.o_weight}")
+        if self.goal_c <= 0:
+            raise ValueError(f"goal_c must be > 0, got {self.goal_c}")
         if self.max_tokens < 16:
             raise ValueError(f"max_tokens must be >= 16, got {self.max_tokens}")
         if not 0 <= self.overlap_tokens < (self.max_tokens - 2) // 2:

@@ -17,6 +17,7 @@ import numpy as np
 
 from chitieu.corpus import Document, corpus_hash, id_digest, load_corpus
 from chitieu.encoders.base import WordPieceAdapter
+from chitieu.goal_classifier import GoalClassifier, fit_goal_classifier
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
 from chitieu.model_folder import META_FILE
 from chitieu.windows import Window
@@ -50,11 +51,12 @@ def predict_documents(
     runner: Callable[[Sequence[Window]], list[np.ndarray]],
     max_tokens: int,
     overlap_tokens: int,
+    goal_classifier: GoalClassifier | None = None,
 ) -> list[list[dict[str, Any]]]:
     """Entities for each document through the very stages the service runs."""
     from chitieu.extractor import Extractor
 
-    extractor = Extractor(adapter, runner, {}, max_tokens=max_tokens, overlap_tokens=overlap_tokens)
+    extractor = Extractor(adapter, runner, {}, max_tokens=max_tokens, overlap_tokens=overlap_tokens, goal_classifier=goal_classifier)
     return [r["entities"] for r in extractor.extract_many([(d.id, d.text) for d in docs])]
 
 
@@ -84,6 +86,7 @@ def model_card(meta: dict[str, Any]) -> str:
         + "; "
         + (f"early stopping on `{meta['options']['dev_split']}`)" if meta["options"]["dev_split"] != "none" else "fixed epochs, no early stopping)"),
         f"- best epoch {meta['best_epoch']} of {len(meta['history'])}",
+        _goal_line(meta.get("goal_classifier")),
         "",
         "## Metrics (strict span match)",
         "",
@@ -100,6 +103,16 @@ def model_card(meta: dict[str, Any]) -> str:
         lines.append(f"| {split} | **micro** | {m['micro_precision']:.3f} | {m['micro_recall']:.3f} | **{m['micro_f1']:.3f}** | |")
     lines += ["", "## Reproduce", "", "```", meta["command"], "```", ""]
     return "\n".join(lines)
+
+
+def _goal_line(goals: dict[str, Any] | None) -> str:
+    if not goals:
+        return "- goal classifier: none (TARGET_VALUEs are the tagger's alone)"
+    return (
+        f"- goal classifier (`goal_classifier.json`): fitted on {goals.get('documents')} documents "
+        f"({goals.get('candidates')} value expressions, {goals.get('goals')} goals); votes on TARGET_VALUEs "
+        "with the tagger and the rule goal check"
+    )
 
 
 def base_build_stamp(base_path: str) -> dict[str, Any] | None:
@@ -155,13 +168,20 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
     from chitieu.model_folder import TorchRunner
 
     runner = TorchRunner.for_model(result.model, adapter.pad_id, "cpu", opts.batch_size * 2)
+    goals = None
+    if opts.goal_classifier:
+        try:
+            goals = fit_goal_classifier(train_docs, c=opts.goal_c, seed=opts.seed)
+            goals.trained_on.update({"data_hash": fingerprint, "split": opts.train_split})
+        except ValueError as error:  # too few documents to tell goals from other figures
+            log.warning("no goal classifier in this model, TARGET_VALUEs are the tagger's alone: %s", error)
     metrics = {}
     if dev_docs:
-        metrics["dev"] = span_scores(dev_docs, predict_documents(dev_docs, adapter, runner, max_tokens, opts.overlap_tokens))
+        metrics["dev"] = span_scores(dev_docs, predict_documents(dev_docs, adapter, runner, max_tokens, opts.overlap_tokens, goals))
     if opts.evaluate_test:
         test_docs = load_corpus(opts.annotations, "test")
         if test_docs:
-            metrics["test"] = span_scores(test_docs, predict_documents(test_docs, adapter, runner, max_tokens, opts.overlap_tokens))
+            metrics["test"] = span_scores(test_docs, predict_documents(test_docs, adapter, runner, max_tokens, opts.overlap_tokens, goals))
 
     licence = None
     if adapter.kind == "phobert":
@@ -186,12 +206,15 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         "training_seconds": round(result.seconds, 1),
         "hardware": hardware(),
         "metrics": metrics,
+        "goal_classifier": goals.trained_on if goals is not None else None,
         "command": command,
     }
-    return write_model_folder(result.model, adapter, meta, opts)
+    return write_model_folder(result.model, adapter, meta, opts, goals)
 
 
-def write_model_folder(model: Any, adapter: WordPieceAdapter, meta: dict[str, Any], opts: TrainOptions) -> Path:
+def write_model_folder(
+    model: Any, adapter: WordPieceAdapter, meta: dict[str, Any], opts: TrainOptions, goals: GoalClassifier | None = None
+) -> Path:
     """Build the folder beside its destination, then rename: never a half-written model.
 
     With --overwrite the old folder is renamed aside first and removed only once the new
@@ -211,6 +234,8 @@ def write_model_folder(model: Any, adapter: WordPieceAdapter, meta: dict[str, An
             model = model.to(torch.float16)
         model.save_pretrained(str(tmp), safe_serialization=True)
         adapter.save(tmp)
+        if goals is not None:
+            goals.save(tmp)
         (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         (tmp / "metrics.json").write_text(json.dumps(meta["metrics"], indent=1) + "\n", encoding="utf-8")
         (tmp / "README.md").write_text(model_card(meta), encoding="utf-8")
