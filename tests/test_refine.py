@@ -60,6 +60,8 @@ def test_indicators_without_a_value_in_their_sentence_are_dropped():
         ("kinh tế số chiếm khoảng 30% GDP", "kinh tế số chiếm khoảng", "30%", "kinh tế số"),
         ("có 9 xã đạt chuẩn nông thôn mới", "đạt chuẩn nông thôn mới", "9 xã", "đạt chuẩn nông thôn mới"),
         ("tăng trưởng GRDP đạt 7%", "tăng trưởng GRDP đạt", "7%", "tăng trưởng GRDP"),
+        ("phấn đấu đạt xuất khẩu 10 tỷ USD", "đạt xuất khẩu", "10 tỷ USD", "xuất khẩu"),
+        ("phấn đấu 100% trường đạt chuẩn quốc gia", "đạt chuẩn quốc gia", "100%", "đạt chuẩn quốc gia"),
     ],
 )
 def test_indicators_lose_framing_words_but_keep_real_ones(text, predicted, value, expected):
