@@ -430,3 +430,18 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     if a.get("tuples") and b.get("tuples"):
         out["tuples"] = {k: row(a["tuples"][k], b["tuples"][k]) for k in ("with_official", "without_official")}
     return out
+
+
+def card_scores(docs: Sequence[Document], predictions: Sequence[Sequence[Entity]]) -> dict[str, Any]:
+    """The strict (seqeval) span figures kept in a model's card and chitieu.json: micro and per label."""
+    strict = span_scores([d.text for d in docs], [gold_entities(d) for d in docs], predictions)["strict"]
+    per_label = {
+        label: {k: strict["per_label"][label][k] for k in ("precision", "recall", "f1", "support")} for label in LABELS
+    }
+    return {
+        "micro_precision": strict["micro"]["precision"],
+        "micro_recall": strict["micro"]["recall"],
+        "micro_f1": strict["micro"]["f1"],
+        "per_label_f1": {label: v["f1"] for label, v in per_label.items()},
+        "per_label": per_label,
+    }

@@ -23,10 +23,26 @@ from chitieu.labels import BIO_TAGS
 from chitieu.windows import Window
 
 META_FILE = "chitieu.json"
+# The extraction pipeline behind a model's recorded metrics (decode, refine, goal vote,
+# linking). Bump it when a change alters what those figures mean: `chitieu models promote`
+# compares only figures measured with the same pipeline, and `chitieu models measure`
+# re-measures an older model. 1: decode and linking; 2: refine with the result check;
+# 3: the goal vote.
+PIPELINE_VERSION = 3
 
 
 class ModelFolderError(RuntimeError):
     pass
+
+
+def write_meta(directory: Path, meta: dict[str, Any]) -> None:
+    """Replace chitieu.json and metrics.json atomically (a reader sees the old or the new file)."""
+    for name, payload in ((META_FILE, meta), ("metrics.json", meta.get("metrics", {}))):
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}-", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, Path(directory) / name)
 
 
 def read_meta(directory: Path) -> dict[str, Any]:

@@ -1,9 +1,10 @@
-"""`chitieu models ...`: list model versions, promote one for `serve`, fit a folder's goal classifier."""
+"""`chitieu models ...`: list model versions, promote one for `serve`, fit a folder's goal
+classifier, re-measure its figures with the current pipeline."""
 
 from __future__ import annotations
 
 import json
-import os
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -11,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chitieu.model_folder import META_FILE, read_promoted, write_promoted
+from chitieu.model_folder import META_FILE, PIPELINE_VERSION, read_promoted, write_meta, write_promoted
 from chitieu.paths import models_dir
 
 app = typer.Typer(help="Model versions: list them, promote one for `serve`, fit a goal classifier.", no_args_is_help=True)
@@ -32,6 +33,7 @@ def list_models(directory: Path) -> list[dict[str, Any]]:
                 "data_hash": meta.get("data_hash"),
                 "created": meta.get("created"),
                 "test_micro_f1": test.get("micro_f1"),
+                "pipeline": meta.get("metrics_pipeline", 1),
             }
         )
     return out
@@ -43,12 +45,13 @@ def list_command(directory: Annotated[Optional[Path], typer.Option("--dir", help
     root = directory or models_dir()
     promoted = read_promoted(root)
     table = Table()
-    for column in ("", "name", "base", "data hash", "created", "test micro-F1"):
+    for column in ("", "name", "base", "data hash", "created", "test micro-F1", "pipeline"):
         table.add_column(column)
     for m in list_models(root):
         mark = "*" if promoted is not None and promoted.name == m["name"] else ""
         f1 = f"{m['test_micro_f1']:.4f}" if m["test_micro_f1"] is not None else "-"
-        table.add_row(mark, m["name"], str(m["base"]), str(m["data_hash"]), str(m["created"]), f1)
+        pipeline = str(m["pipeline"]) + ("" if m["pipeline"] == PIPELINE_VERSION else " (old: `chitieu models measure`)")
+        table.add_row(mark, m["name"], str(m["base"]), str(m["data_hash"]), str(m["created"]), f1, pipeline)
     console.print(table)
 
 
@@ -66,6 +69,16 @@ def promote(
         raise typer.Exit(1)
     current = read_promoted(root)
     if current is not None and current.name in models and not force:
+        measured = {models[current.name]["pipeline"], models[name]["pipeline"]}
+        if len(measured) > 1:
+            stale = [n for n in (current.name, name) if models[n]["pipeline"] != PIPELINE_VERSION]
+            console.print(
+                f"[red]refused[/]: the test figures of {current.name} and {name} were measured with different "
+                f"pipelines ({models[current.name]['pipeline']} and {models[name]['pipeline']}); run "
+                + " and ".join(f"`chitieu models measure {n}`" for n in stale)
+                + " first, or pass --force"
+            )
+            raise typer.Exit(1)
         old, new = models[current.name]["test_micro_f1"], models[name]["test_micro_f1"]
         if old is not None and (new is None or new < old):
             console.print(
@@ -92,10 +105,7 @@ def fit_goals(
     from chitieu.goal_classifier import fit_goal_classifier
     from chitieu.paths import annotations_dir
 
-    folder = Path(name) if Path(name).is_dir() else (directory or models_dir()) / name
-    if not (folder / META_FILE).exists():
-        console.print(f"[red]{folder} is not a model folder[/]; `chitieu models list` shows what there is")
-        raise typer.Exit(1)
+    folder = _folder(name, directory)
     corpus = annotations or annotations_dir()
     docs = load_corpus(corpus, split)
     meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
@@ -113,10 +123,47 @@ def fit_goals(
     goals.trained_on.update({"data_hash": fingerprint, "split": split})
     path = goals.save(folder)
     path.chmod(0o644)
-    # The folder's record says what is in it: `GET /model` and the card read chitieu.json.
+    # The folder's record says what is in it: `GET /model` reads chitieu.json.
     meta["goal_classifier"] = goals.trained_on
-    tmp = folder / f".{META_FILE}.tmp"
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    tmp.chmod(0o644)
-    os.replace(tmp, folder / META_FILE)
+    write_meta(folder, meta)
     console.print(f"wrote {path}: {goals.trained_on}")
+    console.print(f"its recorded metrics predate it: `chitieu models measure {folder.name}` re-measures them")
+
+
+@app.command()
+def measure(
+    name: Annotated[str, typer.Argument(help="Model folder, or its name under models/")],
+    annotations: Annotated[Optional[Path], typer.Option(help="Corpus folder [default: annotations/]")] = None,
+    directory: Annotated[Optional[Path], typer.Option("--dir", help="Models folder")] = None,
+) -> None:
+    """Re-measure a model's recorded test figures with this chitieu's pipeline, so that
+    `promote` compares like with like (chitieu.json and metrics.json; the card keeps its
+    training-time table)."""
+    from chitieu.corpus import corpus_hash, load_corpus
+    from chitieu.extractor import Extractor
+    from chitieu.metrics import card_scores
+    from chitieu.paths import annotations_dir
+
+    folder = _folder(name, directory)
+    corpus = annotations or annotations_dir()
+    docs = load_corpus(corpus, "test")
+    if not docs:
+        console.print(f"[red]the test split of {corpus} is empty[/]: run `chitieu annotations split`")
+        raise typer.Exit(2)
+    extractor = Extractor.load(folder)
+    predictions = [r["entities"] for r in extractor.extract_many([(d.id, d.text) for d in docs])]
+    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    old = meta.get("metrics", {}).get("test", {}).get("micro_f1")
+    meta.setdefault("metrics", {})["test"] = card_scores(docs, predictions)
+    meta["metrics_pipeline"] = PIPELINE_VERSION
+    meta["metrics_measured"] = {"on": datetime.now(timezone.utc).isoformat(timespec="seconds"), "data_hash": corpus_hash(corpus)}
+    write_meta(folder, meta)
+    console.print(f"{folder.name}: test micro-F1 {old} -> {meta['metrics']['test']['micro_f1']} (pipeline {PIPELINE_VERSION})")
+
+
+def _folder(name: str, directory: Path | None) -> Path:
+    folder = Path(name) if Path(name).is_dir() else (directory or models_dir()) / name
+    if not (folder / META_FILE).exists():
+        console.print(f"[red]{folder} is not a model folder[/]; `chitieu models list` shows what there is")
+        raise typer.Exit(1)
+    return folder

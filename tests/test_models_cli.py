@@ -68,3 +68,21 @@ def test_fit_goals_writes_a_classifier_into_an_existing_model_folder(tmp_path):
     assert only_goals.exit_code == 2 and "annotate more documents" in only_goals.stdout
     missing = runner.invoke(app, ["models", "fit-goals", "nope", "--dir", str(tmp_path)])
     assert missing.exit_code == 1 and "chitieu models list" in missing.stdout
+
+
+def test_promote_refuses_figures_measured_with_another_pipeline(tmp_path):
+    from chitieu.model_folder import PIPELINE_VERSION
+
+    fake_model(tmp_path, "old", 0.8)  # no stamp: measured before the pipeline was versioned
+    fake_model(tmp_path, "new", 0.9)
+    meta = json.loads((tmp_path / "new" / "chitieu.json").read_text())
+    (tmp_path / "new" / "chitieu.json").write_text(json.dumps({**meta, "metrics_pipeline": PIPELINE_VERSION}))
+    runner = CliRunner()
+    assert runner.invoke(app, ["models", "promote", "old", "--dir", str(tmp_path)]).exit_code == 0
+    refused = runner.invoke(app, ["models", "promote", "new", "--dir", str(tmp_path)])
+    assert refused.exit_code == 1 and "`chitieu models measure old`" in refused.stdout
+    assert "measure new" not in refused.stdout, "only the stale model needs re-measuring"
+    assert read_promoted(tmp_path).name == "old"
+    listed = runner.invoke(app, ["models", "list", "--dir", str(tmp_path)], env={"COLUMNS": "250"}).stdout
+    assert "old: `chitieu models measure`" in listed
+    assert runner.invoke(app, ["models", "promote", "new", "--dir", str(tmp_path), "--force"]).exit_code == 0

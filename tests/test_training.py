@@ -215,3 +215,29 @@ def test_a_model_without_goal_classifier_says_so(overfit_model):
     assert not (overfit_model / "goal_classifier.json").exists()
     assert "goal classifier: none" in (overfit_model / "README.md").read_text()
     assert Extractor.load(overfit_model).goal_classifier is None
+
+
+def test_measure_rerecords_a_models_test_figures_with_the_current_pipeline(overfit_model, corpus_dir, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from chitieu.cli import app
+    from chitieu.model_folder import PIPELINE_VERSION
+
+    root, _ = corpus_dir
+    assert read_meta(overfit_model)["metrics_pipeline"] == PIPELINE_VERSION, "training stamps its figures"
+    folder = tmp_path / "copy"
+    shutil.copytree(overfit_model, folder)
+    meta = read_meta(folder)
+    meta["metrics"]["test"]["micro_f1"] = 0.1
+    meta["metrics_pipeline"] = 1
+    (folder / "chitieu.json").write_text(json.dumps(meta))
+    result = CliRunner().invoke(app, ["models", "measure", str(folder), "--annotations", str(root)])
+    assert result.exit_code == 0, result.stdout
+    assert "0.1 -> 1.0" in result.stdout
+    measured = read_meta(folder)
+    assert measured["metrics"]["test"]["micro_f1"] == 1.0 and measured["metrics_pipeline"] == PIPELINE_VERSION
+    assert measured["metrics"]["dev"] == meta["metrics"]["dev"], "only the test figures are re-measured"
+    assert json.loads((folder / "metrics.json").read_text())["test"]["micro_f1"] == 1.0
+    assert not list(folder.glob(".*.json-*")), "written atomically, no temp files left"

@@ -19,30 +19,13 @@ from chitieu.corpus import Document, corpus_hash, id_digest, load_corpus
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.goal_classifier import GoalClassifier, fit_goal_classifier
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
-from chitieu.model_folder import META_FILE
+from chitieu.metrics import card_scores as span_scores
+from chitieu.model_folder import META_FILE, PIPELINE_VERSION
 from chitieu.windows import Window
 from chitieu.train.data import labelled_windows, report_misaligned
 from chitieu.train.options import TrainOptions
 
 log = logging.getLogger(__name__)
-
-
-def span_scores(docs: Sequence[Document], predictions: Sequence[list[dict[str, Any]]]) -> dict[str, Any]:
-    """The strict (seqeval) span figures kept in a model's metrics: micro and per label."""
-    from chitieu.metrics import gold_entities
-    from chitieu.metrics import span_scores as seqeval_scores
-
-    strict = seqeval_scores([d.text for d in docs], [gold_entities(d) for d in docs], predictions)["strict"]
-    per_label = {
-        label: {k: strict["per_label"][label][k] for k in ("precision", "recall", "f1", "support")} for label in LABELS
-    }
-    return {
-        "micro_precision": strict["micro"]["precision"],
-        "micro_recall": strict["micro"]["recall"],
-        "micro_f1": strict["micro"]["f1"],
-        "per_label_f1": {label: v["f1"] for label, v in per_label.items()},
-        "per_label": per_label,
-    }
 
 
 def predict_documents(
@@ -206,6 +189,7 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         "training_seconds": round(result.seconds, 1),
         "hardware": hardware(),
         "metrics": metrics,
+        "metrics_pipeline": PIPELINE_VERSION,
         "goal_classifier": goals.trained_on if goals is not None else None,
         "command": command,
     }
