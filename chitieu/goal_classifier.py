@@ -25,7 +25,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from chitieu.goals import clause_bounds, is_stated_goal, reports_result
 from chitieu.rules import ValueCandidate, goal_values, value_candidates
@@ -75,6 +75,12 @@ def candidate_features(text: str, candidate: ValueCandidate) -> dict[str, float]
     return features
 
 
+class GoalReader(Protocol):
+    """What the vote needs of a classifier (tests pass a fake)."""
+
+    def goals(self, text: str) -> dict[tuple[int, int], float]: ...
+
+
 @dataclass
 class GoalClassifier:
     weights: dict[str, float]
@@ -109,6 +115,7 @@ class GoalClassifier:
         fd, tmp = tempfile.mkstemp(prefix=".goal_classifier-", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(payload, f, ensure_ascii=False, indent=0)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a service running as another user must read it
         os.replace(tmp, path)
         return path
 
@@ -152,7 +159,7 @@ def fit_goal_classifier(documents: Sequence[Any], *, c: float = 1.0, threshold: 
     return GoalClassifier(weights, float(model.intercept_[0]), threshold, trained_on)
 
 
-def vote_values(text: str, entities: list[Entity], classifier: GoalClassifier) -> list[Entity]:
+def vote_values(text: str, entities: list[Entity], classifier: GoalReader) -> list[Entity]:
     """TARGET_VALUEs that two of tagger, rule goal check and classifier put on the same span.
 
     A tagger value stays (with its score) when either other reader agrees; a value the

@@ -122,7 +122,6 @@ def fit_goals(
         raise typer.Exit(2) from error
     goals.trained_on.update({"data_hash": fingerprint, "split": split})
     path = goals.save(folder)
-    path.chmod(0o644)
     # The folder's record says what is in it: `GET /model` reads chitieu.json.
     meta["goal_classifier"] = goals.trained_on
     write_meta(folder, meta)

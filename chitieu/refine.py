@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chitieu.goal_classifier import GoalClassifier, vote_values
+from chitieu.goal_classifier import GoalReader, vote_values
 from chitieu.goals import reports_result
 from chitieu.provinces import resolve
 from chitieu.text import sentences
@@ -130,7 +130,7 @@ def complete_value(text: str, entity: Entity, entities: list[Entity]) -> Entity:
     return {**entity, "start": start, "end": end, "text": text[start:end]}
 
 
-def refine(text: str, entities: list[Entity], goal_classifier: GoalClassifier | None = None) -> list[Entity]:
+def refine(text: str, entities: list[Entity], goal_classifier: GoalReader | None = None) -> list[Entity]:
     """Entities after the province and value constraints; offsets index `text`. With a goal
     classifier, TARGET_VALUEs are then put to the vote of `chitieu.goal_classifier`."""
     bounds = sentences(text)
