@@ -60,7 +60,13 @@ _COMPARATORS = (
     "đạt và vượt", "không vượt quá", "không quá", "không dưới", "ít nhất", "tối thiểu", "tối đa",
     "xấp xỉ", "khoảng", "chừng", "gần", "trên", "hơn", "vượt", "dưới", "từ",
 )
-_HEAD = re.compile(r"(?:^|(?<=\s))(" + "|".join(re.escape(c) for c in _COMPARATORS) + r")\s+$", re.IGNORECASE)
+# The comparator signs the normaliser reads (`≥ 95%`, `≥95%`).
+COMPARATOR_SIGNS = "≥≤><~"
+_HEAD = re.compile(
+    r"(?:(?:^|(?<=\s))(?P<word>" + "|".join(re.escape(c) for c in _COMPARATORS) + r")\s+"
+    r"|(?P<sign>[" + re.escape(COMPARATOR_SIGNS) + r"])\s*)$",
+    re.IGNORECASE,
+)
 
 
 # Framing words the guidelines leave out of an indicator. `tăng` opens real indicators
@@ -123,8 +129,10 @@ def complete_value(text: str, entity: Entity, entities: list[Entity]) -> Entity:
     if tail and tail.end() > end and _free(entities, end, tail.end(), entity):
         end = tail.end()
     head = _HEAD.search(text, max(0, start - 20), start)
-    if head and _free(entities, head.start(1), start, entity):
-        start = head.start(1)
+    if head:
+        head_start = head.start("word") if head.group("word") else head.start("sign")
+        if _free(entities, head_start, start, entity):
+            start = head_start
     if (start, end) == (entity["start"], entity["end"]):
         return entity
     return {**entity, "start": start, "end": end, "text": text[start:end]}

@@ -23,8 +23,8 @@ Bylines and photographers are never matched: they carry no title.
 TARGET_VALUE (0.7)
 - V1 a value expression: optional comparator words (`từ`, `trên`, `hơn`, `vượt`, `khoảng`,
   `gần`, `xấp xỉ`, `chừng`, `tối thiểu`, `ít nhất`, `không dưới`, `không quá`, `tối đa`,
-  `dưới`, `đạt và vượt`, `trên dưới`), a numeral or a range (`8 - 8,5`, `7,5% đến 8%`), an
-  optional scale word, and a unit that is required: `%`, `điểm phần trăm`, a currency, or a
+  `dưới`, `đạt và vượt`, `trên dưới`, or the signs `≥ ≤ > < ~`), a numeral or a range
+  (`8 - 8,5`, `7,5% đến 8%`), an optional scale word, and a unit that is required: `%`, `điểm phần trăm`, a currency, or a
   counted noun from `COUNTED_NOUNS`; then an optional per-unit suffix (`/người/năm`) and
   `trở lên`/`trở xuống`. `gấp N lần` and `gấp đôi` are values too. Bare numbers are not:
   without a unit they are too often dates, counts of tasks or ranks.
@@ -85,7 +85,7 @@ _COUNTED = "|".join(re.escape(n) for n in sorted(COUNTED_NOUNS, key=len, reverse
 _PER_UNIT = r"(?:\s*/\s*[^\W\d_]+){0,2}"
 _VALUE_RE = re.compile(
     r"(?<![\w/.,])"
-    r"(?:(?P<comp>" + _COMPARATOR + r")\s+)?"
+    r"(?:(?P<comp>" + _COMPARATOR + r")\s+|(?P<sign>[≥≤><~])\s*)?"
     r"(?:(?P<mult>gấp\s+(?:" + _NUM + r"\s+lần|đôi|rưỡi|ba|hai))"
     r"|(?P<num>" + _NUM + r")"
     r"(?:(?:\s*%)?\s*(?:[-–—]|đến|tới)\s*" + _NUM + r")?"

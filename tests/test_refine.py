@@ -23,6 +23,8 @@ def ent(text, needle, label, nth=1):
         ("GRDP bình quân đầu người trên 88 triệu đồng/người/năm.", "88", "trên 88 triệu đồng/người/năm"),
         ("thu hút 520 doanh nghiệp mới", "520", "520 doanh nghiệp"),
         ("tăng trưởng từ 7,5% đến 8% năm 2024", "7,5%", "từ 7,5% đến 8%"),
+        ("tỷ lệ thu gom ≥ 95% theo quy định", "95%", "≥ 95%"),
+        ("tỷ lệ thu gom ≥95% theo quy định", "95%", "≥95%"),
     ],
 )
 def test_values_are_completed_over_comparators_ranges_scales_and_units(text, predicted, expected):
