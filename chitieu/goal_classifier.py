@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from chitieu.goals import clause_bounds, is_stated_goal, reports_result
+from chitieu.model_folder import replace_file
 from chitieu.rules import ValueCandidate, goal_values, value_candidates
 
 GOAL_CLASSIFIER_FILE = "goal_classifier.json"
@@ -112,11 +111,7 @@ class GoalClassifier:
             "trained_on": self.trained_on,
             "weights": {k: round(v, 6) for k, v in sorted(self.weights.items()) if round(v, 6) != 0.0},
         }
-        fd, tmp = tempfile.mkstemp(prefix=".goal_classifier-", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(payload, f, ensure_ascii=False, indent=0)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a service running as another user must read it
-        os.replace(tmp, path)
+        replace_file(path, json.dumps(payload, ensure_ascii=False, indent=0))
         return path
 
     @classmethod

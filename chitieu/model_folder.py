@@ -35,14 +35,28 @@ class ModelFolderError(RuntimeError):
     pass
 
 
-def write_meta(directory: Path, meta: dict[str, Any]) -> None:
-    """Replace chitieu.json and metrics.json atomically (a reader sees the old or the new file)."""
-    for name, payload in ((META_FILE, meta), ("metrics.json", meta.get("metrics", {}))):
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}-", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+def replace_file(path: Path, text: str) -> None:
+    """Replace a file atomically and durably: a unique temp file beside it, flushed to disk,
+    made readable by other users (a service may run as one), renamed over the target. A
+    reader sees the old or the new content; two writers never share a temp file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, Path(directory) / name)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_meta(directory: Path, meta: dict[str, Any]) -> None:
+    """Replace chitieu.json and metrics.json, each atomically."""
+    replace_file(Path(directory) / META_FILE, json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
+    replace_file(Path(directory) / "metrics.json", json.dumps(meta.get("metrics", {}), ensure_ascii=False, indent=1) + "\n")
 
 
 def read_meta(directory: Path) -> dict[str, Any]:
@@ -141,18 +155,7 @@ def write_promoted(models_dir: Path, name: str) -> None:
     """Point at a model folder atomically and durably: a unique temp file, flushed to disk,
     renamed over the pointer, then the folder flushed, so a crash leaves the old or the new
     name and two promotions never share a temp file."""
-    pointer = promoted_pointer(models_dir)
-    fd, tmp = tempfile.mkstemp(prefix=".PROMOTED-", dir=models_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(name + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, pointer)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    replace_file(promoted_pointer(models_dir), name + "\n")
     folder = os.open(models_dir, os.O_RDONLY)
     try:
         os.fsync(folder)

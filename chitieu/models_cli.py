@@ -12,7 +12,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chitieu.model_folder import META_FILE, PIPELINE_VERSION, read_promoted, write_meta, write_promoted
+from chitieu.model_folder import (
+    META_FILE,
+    PIPELINE_VERSION,
+    ModelFolderError,
+    read_meta,
+    read_promoted,
+    resolve_model_folder,
+    write_meta,
+    write_promoted,
+)
 from chitieu.paths import models_dir
 
 app = typer.Typer(help="Model versions: list them, promote one for `serve`, fit a goal classifier.", no_args_is_help=True)
@@ -105,10 +114,9 @@ def fit_goals(
     from chitieu.goal_classifier import fit_goal_classifier
     from chitieu.paths import annotations_dir
 
-    folder = _folder(name, directory)
+    folder, meta = _folder_and_meta(name, directory)
     corpus = annotations or annotations_dir()
     docs = load_corpus(corpus, split)
-    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     fingerprint = corpus_hash(corpus)
     if meta.get("data_hash") not in (None, fingerprint):
         console.print(
@@ -143,7 +151,7 @@ def measure(
     from chitieu.metrics import card_scores
     from chitieu.paths import annotations_dir
 
-    folder = _folder(name, directory)
+    folder, meta = _folder_and_meta(name, directory)
     corpus = annotations or annotations_dir()
     docs = load_corpus(corpus, "test")
     if not docs:
@@ -151,7 +159,6 @@ def measure(
         raise typer.Exit(2)
     extractor = Extractor.load(folder)
     predictions = [r["entities"] for r in extractor.extract_many([(d.id, d.text) for d in docs])]
-    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
     old = meta.get("metrics", {}).get("test", {}).get("micro_f1")
     meta.setdefault("metrics", {})["test"] = card_scores(docs, predictions)
     meta["metrics_pipeline"] = PIPELINE_VERSION
@@ -160,9 +167,10 @@ def measure(
     console.print(f"{folder.name}: test micro-F1 {old} -> {meta['metrics']['test']['micro_f1']} (pipeline {PIPELINE_VERSION})")
 
 
-def _folder(name: str, directory: Path | None) -> Path:
-    folder = Path(name) if Path(name).is_dir() else (directory or models_dir()) / name
-    if not (folder / META_FILE).exists():
-        console.print(f"[red]{folder} is not a model folder[/]; `chitieu models list` shows what there is")
-        raise typer.Exit(1)
-    return folder
+def _folder_and_meta(name: str, directory: Path | None) -> tuple[Path, dict[str, Any]]:
+    try:
+        folder = resolve_model_folder(name, directory or models_dir())
+        return folder, read_meta(folder)
+    except ModelFolderError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error

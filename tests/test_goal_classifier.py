@@ -88,7 +88,7 @@ def test_fit_without_both_kinds_says_what_to_do():
 def test_saved_classifier_reloads_to_the_same_probabilities(tmp_path):
     classifier = fit_goal_classifier(gold_documents())
     path = classifier.save(tmp_path)
-    assert path.name == GOAL_CLASSIFIER_FILE and not list(tmp_path.glob(".goal_classifier-*"))
+    assert path.name == GOAL_CLASSIFIER_FILE and not list(tmp_path.glob(f".{GOAL_CLASSIFIER_FILE}-*"))
     assert path.stat().st_mode & 0o777 == 0o644, "a service running as another user must read it"
     again = GoalClassifier.load(tmp_path)
     text = "Tỉnh phấn đấu có 600 doanh nghiệp, năm 2023 ước đạt 5.000 tỷ đồng."

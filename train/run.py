@@ -20,7 +20,7 @@ from chitieu.encoders.base import WordPieceAdapter
 from chitieu.goal_classifier import GoalClassifier, fit_goal_classifier
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
 from chitieu.metrics import card_scores as span_scores
-from chitieu.model_folder import META_FILE, PIPELINE_VERSION
+from chitieu.model_folder import PIPELINE_VERSION, write_meta
 from chitieu.windows import Window
 from chitieu.train.data import labelled_windows, report_misaligned
 from chitieu.train.options import TrainOptions
@@ -220,8 +220,7 @@ def write_model_folder(
         adapter.save(tmp)
         if goals is not None:
             goals.save(tmp)
-        (tmp / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        (tmp / "metrics.json").write_text(json.dumps(meta["metrics"], indent=1) + "\n", encoding="utf-8")
+        write_meta(tmp, meta)
         (tmp / "README.md").write_text(model_card(meta), encoding="utf-8")
         for path in tmp.rglob("*"):
             # save_pretrained writes private files; a service running as another user must read them.
