@@ -77,7 +77,7 @@ def candidate_features(text: str, candidate: ValueCandidate) -> dict[str, float]
 class GoalReader(Protocol):
     """What the vote needs of a classifier (tests pass a fake)."""
 
-    def goals(self, text: str) -> dict[tuple[int, int], float]: ...
+    def goals(self, text: str, candidates: Sequence[ValueCandidate]) -> dict[tuple[int, int], float]: ...
 
 
 @dataclass
@@ -91,10 +91,11 @@ class GoalClassifier:
         z = self.intercept + sum(self.weights.get(name, 0.0) * v for name, v in candidate_features(text, candidate).items())
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
-    def goals(self, text: str) -> dict[tuple[int, int], float]:
-        """(start, end) -> probability, for the value expressions it reads as goals."""
+    def goals(self, text: str, candidates: Sequence[ValueCandidate] | None = None) -> dict[tuple[int, int], float]:
+        """(start, end) -> probability, for the value expressions (`value_candidates`, unless
+        given) it reads as goals."""
         out = {}
-        for candidate in value_candidates(text):
+        for candidate in value_candidates(text) if candidates is None else candidates:
             p = self.probability(text, candidate)
             if p >= self.threshold:
                 out[(candidate.start, candidate.end)] = p
@@ -161,8 +162,9 @@ def vote_values(text: str, entities: list[Entity], classifier: GoalReader) -> li
     rules and the classifier agree on is added (scored with the classifier's probability)
     when it overlaps no other entity. Other labels pass through unchanged.
     """
-    rules = set(goal_values(text))
-    learned = classifier.goals(text)
+    candidates = value_candidates(text)
+    rules = set(goal_values(text, candidates))
+    learned = classifier.goals(text, candidates)
     kept = [e for e in entities if e["label"] != "TARGET_VALUE" or (e["start"], e["end"]) in rules or (e["start"], e["end"]) in learned]
     taken = [(e["start"], e["end"]) for e in kept]
     for (start, end), p in learned.items():

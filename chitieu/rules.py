@@ -53,6 +53,7 @@ INDICATOR (0.5), for each TARGET_VALUE:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
 from chitieu.goals import CLAUSE_BREAK_RE, is_stated_goal
@@ -145,9 +146,14 @@ def value_candidates(text: str) -> list[ValueCandidate]:
     return out
 
 
-def goal_values(text: str) -> list[tuple[int, int]]:
-    """The (start, end) of the value expressions that rules V2 and V3 read as goals."""
-    return [(s["start"], s["end"]) for s in RuleExtractor()._values(text)]
+def goal_values(text: str, candidates: Sequence[ValueCandidate] | None = None) -> list[tuple[int, int]]:
+    """The (start, end) of the value expressions (`value_candidates`, unless given) that
+    rules V2 and V3 read as goals."""
+    return [
+        (c.start, c.end)
+        for c in (value_candidates(text) if candidates is None else candidates)
+        if is_stated_goal(text[c.sentence_start : c.sentence_end], c.start - c.sentence_start, c.end - c.sentence_start)
+    ]
 
 
 def _span(text: str, start: int, end: int, label: str, score: float) -> dict:
@@ -242,11 +248,7 @@ class RuleExtractor:
     # ---- TARGET_VALUE ---------------------------------------------------------------
 
     def _values(self, text: str) -> list[dict]:
-        return [
-            _span(text, c.start, c.end, "TARGET_VALUE", VALUE_SCORE)
-            for c in value_candidates(text)
-            if is_stated_goal(text[c.sentence_start : c.sentence_end], c.start - c.sentence_start, c.end - c.sentence_start)
-        ]
+        return [_span(text, start, end, "TARGET_VALUE", VALUE_SCORE) for start, end in goal_values(text)]
 
     # ---- INDICATOR ------------------------------------------------------------------
 
