@@ -1,7 +1,9 @@
 """The test documents picked from corpus_unlabeled must be re-pickable: their provenance
 (annotations/GUIDELINES.md) says which script, corpus and seed chose them."""
 
+import gzip
 import importlib.util
+import json
 import subprocess
 from pathlib import Path
 
@@ -26,14 +28,14 @@ def test_the_added_test_documents_are_what_the_pick_script_chooses(shared, tmp_p
         pytest.skip(f"no git history with commit {PICKED_AGAINST} here: {shown.stderr.strip()}")
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text(shown.stdout, encoding="utf-8")
-    earlier = {line.split('"id": "')[1].split('"')[0] for line in shown.stdout.splitlines() if line.strip()}
+    earlier = {json.loads(line)["id"] for line in shown.stdout.splitlines() if line.strip()}
 
     module = _pick_module()
-    picked = module.pick(corpus, shared / "corpus_unlabeled" / "vn_news_2017.jsonl.gz", 24, 20261201)
+    picked = module.pick(corpus, shared, 24, 20261201)
 
     added = {d.id: d for d in load_corpus(ROOT / "annotations", "test") if d.id not in earlier}
-    assert [d["id"] for d in picked] and {d["id"] for d in picked} == set(added)
-    assert all(added[d["id"]].text == d["text"] for d in picked), "the committed texts are the unlabeled articles, NFC"
+    assert [d.id for d in picked] and {d.id for d in picked} == set(added)
+    assert all(added[d.id].text == d.text for d in picked), "the committed texts are the unlabeled articles, NFC"
 
 
 def _article(words: list[str], figures: list[str]) -> str:
@@ -48,9 +50,6 @@ def _article(words: list[str], figures: list[str]) -> str:
 
 
 def test_the_pick_skips_near_duplicates_and_stories_sharing_figures(tmp_path):
-    import gzip
-    import json
-
     module = _pick_module()
     # 700 own words each, so the two shared template lines stay under 5% of the shingles.
     vocab = [f"từ{i}" for i in range(2100)]
@@ -62,12 +61,13 @@ def test_the_pick_skips_near_duplicates_and_stories_sharing_figures(tmp_path):
 
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text(json.dumps({"id": "known", "text": known, "spans": []}, ensure_ascii=False) + "\n", encoding="utf-8")
-    unlabeled = tmp_path / "news.jsonl.gz"
+    unlabeled = tmp_path / "corpus_unlabeled" / "vn_news_2017.jsonl.gz"
+    unlabeled.parent.mkdir()
     with gzip.open(unlabeled, "wt", encoding="utf-8") as fh:
         for i, text in enumerate([kept, same_story, sharing_figures]):
             fh.write(json.dumps({"id": f"a{i}", "text": text}, ensure_ascii=False) + "\n")
 
     for seed in range(5):  # whichever of the two copies comes first, only one is taken
-        picked = module.pick(corpus, unlabeled, 10, seed)
-        assert len(picked) == 1 and picked[0]["id"] in {"a0", "a1"}
-        assert picked[0]["spans"] == [] and picked[0]["meta"]["origin"].endswith(picked[0]["id"])
+        picked = module.pick(corpus, tmp_path, 10, seed)
+        assert len(picked) == 1 and picked[0].id in {"a0", "a1"}
+        assert picked[0].spans == [] and picked[0].meta["origin"].endswith(picked[0].id)

@@ -21,17 +21,16 @@ documents of 2026-12-01 were picked against the corpus of commit 6404d07, seed 2
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import random
 import re
 import unicodedata
 from pathlib import Path
 
+from chitieu.corpus import Document, read_documents, write_documents
+from chitieu.encoders.e5 import unlabeled_articles
+from chitieu.paths import annotations_dir, shared_dir
 from chitieu.provinces import find_mentions
 
-ROOT = Path(__file__).resolve().parents[2]
-UNLABELED = ROOT.parent / "shared" / "corpus_unlabeled" / "vn_news_2017.jsonl.gz"
 SOURCE = "github:magizbox/scraper/vn_news/data (corpus_unlabeled/vn_news_2017.jsonl.gz)"
 GOAL_CUE = re.compile(r"(phấn đấu|chỉ tiêu|mục tiêu|kế hoạch|dự toán|đề ra|đặt ra)[^.\n]{0,80}?\d", re.IGNORECASE)
 GOVERNMENT = re.compile(r"UBND|HĐND|Tỉnh ủy|Tỉnh uỷ|Thành ủy|Thành uỷ|Chủ tịch tỉnh|Bí thư|Nghị quyết|Sở [A-ZĐ]")
@@ -52,26 +51,24 @@ def qualifies(text: str) -> bool:
     )
 
 
-def pick(corpus: Path, unlabeled: Path, count: int, seed: int) -> list[dict]:
-    documents = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
-    used = {d["id"] for d in documents}
-    seen = [(shingles(d["text"]), set(FIGURE.findall(d["text"]))) for d in documents]
+def pick(corpus: Path, shared: Path, count: int, seed: int) -> list[Document]:
+    documents = read_documents(corpus)
+    used = {d.id for d in documents}
+    seen = [(shingles(d.text), set(FIGURE.findall(d.text))) for d in documents]
     candidates = []
-    with gzip.open(unlabeled, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            record = json.loads(line)
-            text = unicodedata.normalize("NFC", record["text"])
-            if record["id"] not in used and qualifies(text):
-                candidates.append((record["id"], text))
+    for article_id, raw in unlabeled_articles(shared):
+        text = unicodedata.normalize("NFC", raw)
+        if article_id not in used and qualifies(text):
+            candidates.append((article_id, text))
     random.Random(seed).shuffle(candidates)
-    picked = []
+    picked: list[Document] = []
     for article_id, text in candidates:
         own, figures = shingles(text), set(FIGURE.findall(text))
         if any(len(own & s) > 0.05 * max(1, min(len(own), len(s))) or len(figures & f) >= 3 for s, f in seen):
             continue
         seen.append((own, figures))
         origin = f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}"
-        picked.append({"id": article_id, "text": text, "spans": [], "meta": {"source": SOURCE, "origin": origin, "date": "2017"}})
+        picked.append(Document(id=article_id, text=text, meta={"source": SOURCE, "origin": origin, "date": "2017"}))
         if len(picked) == count:
             break
     return picked
@@ -82,11 +79,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=20261201)
-    parser.add_argument("--corpus", type=Path, default=ROOT / "annotations" / "corpus.jsonl")
-    parser.add_argument("--unlabeled", type=Path, default=UNLABELED)
+    parser.add_argument("--corpus", type=Path, default=annotations_dir() / "corpus.jsonl")
+    parser.add_argument("--shared", type=Path, default=shared_dir(), help="the folder holding corpus_unlabeled/")
     args = parser.parse_args()
-    picked = pick(args.corpus, args.unlabeled, args.count, args.seed)
-    args.out.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in picked), encoding="utf-8")
+    picked = pick(args.corpus, args.shared, args.count, args.seed)
+    write_documents(picked, args.out)
     print(f"{len(picked)} articles -> {args.out}")
 
 
