@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from chitieu.annotations_cli import app as annotations_app
+from chitieu.batch.cli import batch_command
 from chitieu.encoders.cli import app as base_app
 from chitieu.evaluate_cli import evaluate as evaluate_command
 from chitieu.extract_cli import extract_command
@@ -24,6 +25,7 @@ app.add_typer(serve_app)  # a one-command app merges in: `chitieu serve`
 app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
 app.command("extract")(extract_command)
+app.command("batch")(batch_command)
 
 
 def main() -> None:
