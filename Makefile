@@ -36,3 +36,23 @@ curve: install
 	done
 	$(BIN)/chitieu evaluate $(CURVE_DIR)/curve-1.0 --split test --no-baselines --report reports/curve \
 	  --models-for-curve $(CURVE_DIR)/curve-0.25,$(CURVE_DIR)/curve-0.5
+
+# chitieu batch (see README, "Batch extraction"). test-batch: both engines on 50 real
+# articles from ../shared (skipped when absent), killed runs resumed, a dying Ray actor;
+# a local 2-CPU Ray cluster, about 4 minutes on 2 cores. benchmark-batch: both engines
+# on the first BATCH_DOCS articles of corpus_unlabeled (about 15 minutes each on 2 cores).
+.PHONY: install-batch test-batch benchmark-batch
+BATCH_DOCS ?= 1000
+BATCH_BENCH := runs/batch-benchmark
+install-batch: $(BIN)/python
+	$(BIN)/pip install -e '.[dev,batch]'
+
+test-batch: install-batch
+	$(BIN)/python -m pytest -m batch
+
+benchmark-batch: install-batch
+	rm -rf $(BATCH_BENCH)
+	for engine in local ray; do \
+	  $(BIN)/chitieu batch ../shared/corpus_unlabeled/vn_news_2017.jsonl.gz --limit $(BATCH_DOCS) \
+	    --engine $$engine --output $(BATCH_BENCH)/$$engine --progress-interval 60 || exit 1; \
+	done
