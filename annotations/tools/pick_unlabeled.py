@@ -16,11 +16,31 @@ sit in two splits.
 writes the articles as corpus documents with empty spans, ready to annotate. The result
 depends on the corpus it is run against (documents already in it are excluded): the test
 documents of 2026-12-01 were picked against the corpus of commit 6404d07, seed 20261201.
+
+The campaign of 2026-12-05 (`--campaign`) casts a wider net, because only 58 of the 35,152
+articles pass the filter above: an article qualifies when it is 800-9,000 characters long
+with at least two goal cues followed by a figure (the cues above plus `Nghị quyết`,
+`định hướng`) and two words of government at any level (the words above plus `Bộ ...`,
+`Bộ trưởng`, `Thủ tướng`, `Chính phủ`, `Quốc hội`, `Chủ tịch`). Half the picks are where
+the current model is least sure (`uncertainty_scores`): value expressions on which the tagger, the rule goal check and the
+goal classifier disagree, plus words whose TARGET_VALUE or INDICATOR probability sits
+between 0.2 and 0.8; the other half is taken round-robin across article kinds (`kind_of`)
+so the set does not drift toward one kind. Both halves pass the same near-duplicate check.
+
+    python annotations/tools/pick_unlabeled.py --campaign --count 270 --out picked.jsonl \
+        --scores annotations/tools/campaign-20261205-scores.json
+
+picks the 2026-12-05 campaign again from the committed scores (the corpus of commit 3b76d8f,
+seed 20261205). For the next batch: score the pool with the promoted model
+(`--score-with models/NAME --save-scores new-scores.json`, a few minutes on 2 cores), run
+with the new scores, a new seed and the current corpus, and record the commit and seed in
+`annotations/GUIDELINES.md`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import unicodedata
@@ -74,15 +94,179 @@ def pick(corpus: Path, shared: Path, count: int, seed: int) -> list[Document]:
     return picked
 
 
+CAMPAIGN_GOAL_CUE = re.compile(
+    r"(phấn đấu|chỉ tiêu|mục tiêu|kế hoạch|dự toán|đề ra|đặt ra|Nghị quyết|định hướng)[^.\n]{0,80}?\d", re.IGNORECASE
+)
+CAMPAIGN_GOVERNMENT = re.compile(
+    r"UBND|HĐND|Tỉnh ủy|Tỉnh uỷ|Thành ủy|Thành uỷ|Chủ tịch|Bí thư|Nghị quyết|Sở [A-ZĐ]|Bộ trưởng|Thủ tướng|Chính phủ|Quốc hội|Bộ [A-ZĐ]"
+)
+# The kinds of goal article the corpus holds, each with the words that mark it; an article
+# is the kind whose words it uses most (ties: the earlier kind).
+KINDS: dict[str, re.Pattern[str]] = {
+    "party-congress": re.compile(r"Đại hội|Ban Chấp hành|nhiệm kỳ"),
+    "council-plan": re.compile(r"HĐND|Hội đồng nhân dân|kỳ họp"),
+    "budget": re.compile(r"dự toán|ngân sách|thu nội địa"),
+    "ministry": re.compile(r"Bộ trưởng|Bộ [A-ZĐ]\w*|Tổng cục"),
+    "national": re.compile(r"Quốc hội|Chính phủ|Thủ tướng|cả nước"),
+    "city": re.compile(r"Hà Nội|TP\.? ?HCM|TPHCM|Hồ Chí Minh|Đà Nẵng|Hải Phòng|Cần Thơ"),
+    "sector-plan": re.compile(r"Sở [A-ZĐ]\w*|ngành|lĩnh vực"),
+}
+UNCERTAIN_LOW, UNCERTAIN_HIGH = 0.2, 0.8
+
+
+def campaign_qualifies(text: str) -> bool:
+    return (
+        800 <= len(text) <= 9000
+        and len(CAMPAIGN_GOAL_CUE.findall(text)) >= 2
+        and len(CAMPAIGN_GOVERNMENT.findall(text)) >= 2
+    )
+
+
+def kind_of(text: str) -> str:
+    counts = {kind: len(pattern.findall(text)) for kind, pattern in KINDS.items()}
+    return max(counts, key=lambda kind: counts[kind])  # max keeps the first of equals
+
+
+def campaign_pool(corpus: Path, shared: Path) -> list[tuple[str, str]]:
+    """(id, NFC text) of every qualifying article not in the corpus, in file order."""
+    used = {d.id for d in read_documents(corpus)}
+    pool = []
+    for article_id, raw in unlabeled_articles(shared):
+        text = unicodedata.normalize("NFC", raw)
+        if article_id not in used and campaign_qualifies(text):
+            pool.append((article_id, text))
+    return pool
+
+
+def uncertainty_scores(pool: list[tuple[str, str]], model_dir: Path) -> dict[str, float]:
+    """How unsure the model of `model_dir` is about an article's goals: value expressions
+    on which tagger, rule goal check and goal classifier are not unanimous, plus a quarter
+    point for each word whose TARGET_VALUE or INDICATOR probability is in [0.2, 0.8]."""
+    from chitieu.extractor import Extractor
+    from chitieu.labels import TAG2ID
+    from chitieu.pipeline import decode, word_probabilities
+    from chitieu.rules import goal_values, value_candidates
+
+    extractor = Extractor.load(model_dir, device="cpu")
+    columns = [i for tag, i in TAG2ID.items() if tag.endswith(("TARGET_VALUE", "INDICATOR"))]
+    scores = {}
+    for article_id, text in pool:
+        prepared = extractor.prepare(text, article_id)
+        probs = extractor.run(prepared.windows)
+        tagged = [(e["start"], e["end"]) for e in decode(prepared, probs) if e["label"] == "TARGET_VALUE"]
+        candidates = value_candidates(prepared.text)
+        rules = set(goal_values(prepared.text, candidates))
+        learned = set(extractor.goal_classifier.goals(prepared.text, candidates)) if extractor.goal_classifier else set()
+        disagreements = 0
+        for c in candidates:
+            opinions = {
+                any(a < c.end and c.start < b for a, b in tagged),
+                (c.start, c.end) in rules,
+                (c.start, c.end) in learned,
+            }
+            disagreements += len(opinions) > 1
+        mass = word_probabilities(prepared, probs)[:, columns].sum(axis=1)
+        unsure = int(((mass >= UNCERTAIN_LOW) & (mass <= UNCERTAIN_HIGH)).sum())
+        scores[article_id] = round(disagreements + 0.25 * unsure, 4)
+    return scores
+
+
+def pick_campaign(
+    corpus: Path, shared: Path, count: int, seed: int, scores: dict[str, float]
+) -> list[Document]:
+    """Half by uncertainty (highest score first), half round-robin across kinds; no
+    near-duplicate of a corpus document or of an earlier pick. Each document's meta says
+    how it was picked (`pick`, `kind`, `score`)."""
+    documents = read_documents(corpus)
+    seen = [(shingles(d.text), set(FIGURE.findall(d.text))) for d in documents]
+    pool = campaign_pool(corpus, shared)
+    missing = [article_id for article_id, _ in pool if article_id not in scores]
+    if missing:
+        raise ValueError(
+            f"{len(missing)} qualifying articles have no uncertainty score (first: {missing[0]}): "
+            "score the pool again with --score-with MODEL --save-scores FILE"
+        )
+    random.Random(seed).shuffle(pool)
+    picked: list[Document] = []
+    taken: set[str] = set()
+
+    def take(article_id: str, text: str, how: str) -> bool:
+        own, figures = shingles(text), set(FIGURE.findall(text))
+        if any(len(own & s) > 0.05 * max(1, min(len(own), len(s))) or len(figures & f) >= 3 for s, f in seen):
+            return False
+        seen.append((own, figures))
+        taken.add(article_id)
+        meta = {
+            "source": SOURCE,
+            "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
+            "date": "2017",
+            "campaign": "2026-12-05",
+            "pick": how,
+            "kind": kind_of(text),
+            "score": scores[article_id],
+        }
+        picked.append(Document(id=article_id, text=text, meta=meta))
+        return True
+
+    by_uncertainty = sorted(pool, key=lambda item: -scores[item[0]])  # stable: ties keep the seeded order
+    for article_id, text in by_uncertainty:
+        if len(picked) == count // 2:
+            break
+        take(article_id, text, "uncertainty")
+    queues: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KINDS}
+    for article_id, text in pool:
+        if article_id not in taken:
+            queues[kind_of(text)].append((article_id, text))
+    while len(picked) < count and any(queues.values()):
+        for kind in KINDS:
+            while queues[kind] and len(picked) < count:
+                article_id, text = queues[kind].pop(0)
+                if take(article_id, text, "stratified"):
+                    break
+    return picked
+
+
+def campaign_splits(picked: list[Document], n_test: int, n_dev: int, seed: int) -> dict[str, str]:
+    """id -> split: a seeded draw, so test holds both halves of the pick in proportion."""
+    order = [d.id for d in picked]
+    random.Random(seed + 1).shuffle(order)
+    return {
+        doc_id: "test" if k < n_test else "dev" if k < n_test + n_dev else "train" for k, doc_id in enumerate(order)
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--campaign", action="store_true", help="the 2026-12-05 selection: uncertainty + kinds")
+    parser.add_argument("--scores", type=Path, help="uncertainty scores (JSON id -> score) for --campaign")
+    parser.add_argument("--score-with", type=Path, help="model folder to score the pool with (writes --save-scores)")
+    parser.add_argument("--save-scores", type=Path)
+    parser.add_argument("--test", type=int, default=36, help="--campaign: how many picks go to test")
+    parser.add_argument("--dev", type=int, default=24, help="--campaign: how many picks go to dev")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--corpus", type=Path, default=annotations_dir() / "corpus.jsonl")
     parser.add_argument("--shared", type=Path, default=shared_dir(), help="the folder holding corpus_unlabeled/")
     args = parser.parse_args()
-    picked = pick(args.corpus, args.shared, args.count, args.seed)
+    if not args.campaign:
+        picked = pick(args.corpus, args.shared, args.count, args.seed)
+        write_documents(picked, args.out)
+        print(f"{len(picked)} articles -> {args.out}")
+        return
+    if args.score_with:
+        if not args.save_scores:
+            parser.error("--score-with needs --save-scores FILE")
+        scores = uncertainty_scores(campaign_pool(args.corpus, args.shared), args.score_with)
+        args.save_scores.write_text(json.dumps(scores, ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"{len(scores)} articles scored -> {args.save_scores}")
+    elif not args.scores:
+        parser.error("--campaign needs --scores FILE (or --score-with MODEL --save-scores FILE)")
+    scores = json.loads((args.save_scores or args.scores).read_text(encoding="utf-8"))
+    picked = pick_campaign(args.corpus, args.shared, args.count, args.seed, scores)
+    splits = campaign_splits(picked, args.test, args.dev, args.seed)
+    for doc in picked:
+        doc.meta["split"] = splits[doc.id]
     write_documents(picked, args.out)
     print(f"{len(picked)} articles -> {args.out}")
 
