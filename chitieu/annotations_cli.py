@@ -103,11 +103,22 @@ def split(
     print(", ".join(f"{k}: {len(v)}" for k, v in splits.items()))
 
 
-def _read_any(fmt: Format, file: Path, offsets: str) -> tuple[list[Document], "ConversionReport"]:
+class AnnotationChoice(str, Enum):
+    ground_truth = "ground-truth"
+    latest = "latest"
+
+
+def _read_any(
+    fmt: Format, file: Path, offsets: str, rule: AnnotationChoice, label_config: Optional[Path]
+) -> tuple[list[Document], "ConversionReport"]:
     from chitieu.formats import conll, doccano, labelstudio
+    from chitieu.label_config import DEFAULT_MAPPING, parse_label_config
 
     if fmt is Format.labelstudio:
-        return labelstudio.import_tasks(file, offsets=offsets)  # type: ignore[arg-type]
+        mapping = DEFAULT_MAPPING
+        if label_config is not None:
+            mapping = parse_label_config(label_config.read_text(encoding="utf-8"))
+        return labelstudio.import_tasks(file, offsets=offsets, rule=rule.value, mapping=mapping)  # type: ignore[arg-type]
     if fmt is Format.doccano:
         return doccano.import_lines(file)
     return conll.import_file(file)
@@ -116,25 +127,45 @@ def _read_any(fmt: Format, file: Path, offsets: str) -> tuple[list[Document], "C
 @app.command("import")
 def import_(
     file: Path,
-    fmt: Annotated[Format, typer.Option("--format", help="Format of FILE")],
-    into: Annotated[Optional[Path], typer.Option(help="Corpus folder to merge into [default: annotations/]")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Format of FILE (Label Studio: its JSON export)")],
+    into: Annotated[Optional[Path], typer.Option(help="Corpus folder to merge into [default: the repository's annotations/]")] = None,
     offsets: Annotated[str, typer.Option(help="Label Studio offsets: auto, codepoint or utf16")] = "auto",
+    annotation: Annotated[
+        AnnotationChoice,
+        typer.Option(help="Label Studio tasks annotated several times: keep the ground truth, else the latest; or the latest"),
+    ] = AnnotationChoice.ground_truth,
+    label_config: Annotated[
+        Optional[Path],
+        typer.Option(help="The Label Studio project's labeling config (XML), when its text field or label names are not chitieu's"),
+    ] = None,
     replace: Annotated[bool, typer.Option(help="Replace documents whose id already exists")] = False,
     dry_run: Annotated[bool, typer.Option(help="Report only; write nothing")] = False,
     to: Annotated[Optional[str], typer.Option(help="Put the new documents in this split instead of hashing their ids")] = None,
 ) -> None:
-    """Merge annotations exported from Label Studio, doccano or CoNLL into the corpus."""
+    """Merge annotations exported from Label Studio (JSON export), doccano or CoNLL into the corpus."""
+    from chitieu.formats.common import ConversionReport  # noqa: F401
+
     if to is not None:
         try:
             require_split_name(to)  # before anything is written, not when the splits are
         except ValueError as error:
             err_console.print(f"[red]error[/]: {error}")
             raise typer.Exit(2) from error
-    from chitieu.formats.common import ConversionReport  # noqa: F401
-
-    docs, report = _read_any(fmt, file, offsets)
+    directory = _dir(into)
+    corpus_path = directory / CORPUS_FILE
+    where = f"{corpus_path}" + ("" if into is not None else " (the repository's gold corpus; --into DIR imports elsewhere)")
+    print(f"importing {file} into {where}", file=sys.stderr)
+    try:
+        docs, report = _read_any(fmt, file, offsets, annotation, label_config)
+    except (ValueError, OSError) as error:  # a wrong or lossy format, a bad label config, unreadable file
+        err_console.print(f"[red]error[/]: {error}")
+        raise typer.Exit(2) from error
     for line in report.problems:
         err_console.print(f"[yellow]warning[/]: {line}")
+    for skipped in report.skipped:
+        err_console.print(f"skipped {skipped.where}: {skipped.reason}")
+    for line in report.dropped:
+        err_console.print(f"several annotations: {line}")
     bad = [(d.id, m) for d in docs for m in check_document(d)]
     for doc_id, message in bad:
         err_console.print(f"[red]{file}[/]: [{doc_id}] {message}")
@@ -142,8 +173,9 @@ def import_(
     if bad:
         err_console.print("nothing imported: fix the problems above and import again")
         raise typer.Exit(1)
-    directory = _dir(into)
-    corpus_path = directory / CORPUS_FILE
+    if not docs:
+        err_console.print(f"nothing imported: {file} holds no annotated document")
+        raise typer.Exit(1)
     existing = read_documents(corpus_path) if corpus_path.exists() else []
     known = {d.id for d in existing}
     clashes = [d.id for d in docs if d.id in known]
@@ -158,6 +190,14 @@ def import_(
     write_documents(merged, corpus_path)
     splits = update_splits(merged, directory, to)
     print(f"wrote {len(merged)} documents to {corpus_path}; splits: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
+
+
+@app.command("label-config")
+def label_config_() -> None:
+    """Print the Label Studio labeling config for chitieu's labels (paste it in the project's Labeling Interface)."""
+    from chitieu.label_config import LABEL_CONFIG
+
+    print(LABEL_CONFIG, end="")
 
 
 @app.command()
@@ -196,7 +236,8 @@ def preannotate(
     rules: Annotated[bool, typer.Option(help="Use the transparent rule extractor even if a model exists")] = False,
 ) -> None:
     """Label Studio tasks with predictions, so a new article is corrected rather than annotated from scratch."""
-    from chitieu.formats.labelstudio import LABEL_CONFIG, prediction_task
+    from chitieu.formats.labelstudio import prediction_task
+    from chitieu.label_config import LABEL_CONFIG
     from chitieu.predictors import load_span_predictor
 
     predictor, version = load_span_predictor(model, force_rules=rules)

@@ -160,3 +160,44 @@ def test_the_committed_second_pass_covers_the_test_split_on_the_same_texts():
     assert all(s.label in {"INDICATOR", "TARGET_VALUE"} for d in second for s in d.spans)
     report = agreement(test, second, ["INDICATOR", "TARGET_VALUE"])
     assert report["documents"] == len(test)
+
+
+def test_labelstudio_import_says_where_it_writes_and_counts_what_it_skipped(tmp_path):
+    text = "UBND tỉnh Bến Tre đạt tăng trưởng GRDP từ 9,3% trở lên."
+    region = {"from_name": "label", "to_name": "text", "type": "labels",
+              "value": {"start": 10, "end": 17, "text": "Bến Tre", "labels": ["PROVINCE"]}}
+    tasks = [
+        {"id": 1, "data": {"text": text, "doc_id": "ls-new-1"},
+         "annotations": [{"id": 5, "result": [region], "was_cancelled": False, "updated_at": "2024-01-01"}]},
+        {"id": 2, "data": {"text": text}, "annotations": []},
+        {"id": 3, "data": {"text": text}, "annotations": [{"id": 6, "result": [], "was_cancelled": True}]},
+    ]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    into = tmp_path / "fresh"
+    into.mkdir()
+    result = runner.invoke(app, ["annotations", "import", str(export), "--format", "labelstudio", "--into", str(into)])
+    assert result.exit_code == 0, result.stderr
+    assert f"into {into / 'corpus.jsonl'}" in result.stderr
+    assert "skipped task 2 (ls-2): with no annotation" in result.stderr
+    assert "2 tasks skipped" in result.stderr
+    assert [d.id for d in read_documents(into / "corpus.jsonl")] == ["ls-new-1"]
+    # Without --into the import goes to the repository's own corpus: say so (dry run here).
+    result = runner.invoke(app, ["annotations", "import", str(export), "--format", "labelstudio", "--dry-run"])
+    assert "the repository's gold corpus; --into DIR imports elsewhere" in result.stderr
+
+
+def test_import_refuses_lossy_exports_and_files_with_nothing_to_import(tmp_path):
+    json_min = tmp_path / "min.json"
+    json_min.write_text(json.dumps([{"text": "x", "id": 1, "annotator": 1, "annotation_id": 2}]), encoding="utf-8")
+    result = runner.invoke(app, ["annotations", "import", str(json_min), "--format", "labelstudio", "--into", str(tmp_path)])
+    assert result.exit_code == 2 and "export JSON, not JSON_MIN" in result.stderr
+    conll = tmp_path / "ls.conll"
+    conll.write_text("-DOCSTART- -X- O\nBến -X- _ B-PROVINCE\n\n", encoding="utf-8")
+    result = runner.invoke(app, ["annotations", "import", str(conll), "--format", "conll", "--into", str(tmp_path)])
+    assert result.exit_code == 2 and "export JSON from Label Studio" in result.stderr
+    nothing = tmp_path / "all.json"
+    nothing.write_text(json.dumps([{"id": 1, "data": {"text": "x"}, "annotations": []}]), encoding="utf-8")
+    result = runner.invoke(app, ["annotations", "import", str(nothing), "--format", "labelstudio", "--into", str(tmp_path)])
+    assert result.exit_code == 1 and "holds no annotated document" in result.stderr
+    assert not (tmp_path / "corpus.jsonl").exists()

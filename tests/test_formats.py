@@ -7,7 +7,8 @@ import pytest
 
 from chitieu.corpus import Document, Span, load_corpus
 from chitieu.formats import conll, doccano, labelstudio
-from chitieu.formats.common import codepoint_to_utf16, utf16_to_codepoint
+from chitieu.formats.common import ImportFormatError, codepoint_to_utf16, utf16_to_codepoint
+from chitieu.label_config import parse_label_config
 from chitieu.paths import annotations_dir
 from chitieu.text import Token, split_words
 
@@ -119,3 +120,100 @@ def test_decomposed_imports_are_normalised_with_their_spans(tmp_path):
     (doc,), _ = doccano.import_lines(path)
     assert doc.text == "Tỉnh Bến Tre đạt 9,3%"
     assert [(s.text, s.start, s.end) for s in doc.spans] == [("Bến Tre", 5, 12)]
+
+
+# --- Label Studio exports as users produce them ------------------------------------------
+
+TEXT = "UBND tỉnh Bến Tre họp mặt. Bí thư đề nghị đạt tăng trưởng GRDP từ 9,3% trở lên."
+
+
+def _region(text, piece, label, from_name="label", to_name="text"):
+    start = text.index(piece)
+    value = {"start": start, "end": start + len(piece), "text": piece, "labels": [label]}
+    return {"from_name": from_name, "to_name": to_name, "type": "labels", "value": value}
+
+
+def _annotation(ann_id, result, updated, **flags):
+    return {"id": ann_id, "completed_by": 1, "result": result, "was_cancelled": False, "ground_truth": False,
+            "created_at": updated, "updated_at": updated, **flags}
+
+
+def _write_tasks(tmp_path, tasks):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_labelstudio_tasks_without_a_kept_annotation_are_skipped_and_counted(tmp_path):
+    province = [_region(TEXT, "Bến Tre", "PROVINCE")]
+    tasks = [
+        {"id": 1, "data": {"text": TEXT, "doc_id": "kept"}, "annotations": [_annotation(11, province, "2024-01-01")]},
+        {"id": 2, "data": {"text": TEXT}, "annotations": []},  # a "download all tasks" export
+        {"id": 3, "data": {"text": TEXT}},
+        {"id": 4, "data": {"text": TEXT}, "annotations": [_annotation(12, [], "2024-01-02", was_cancelled=True)]},
+        {"id": 5, "data": {"text": TEXT, "doc_id": "none-here"}, "annotations": [_annotation(13, [], "2024-01-03")]},
+        {"id": 6, "data": {"body": TEXT}, "annotations": [_annotation(14, province, "2024-01-04")]},
+    ]
+    docs, report = labelstudio.import_tasks(_write_tasks(tmp_path, tasks))
+    # A submitted annotation with no region is gold (a document holding none); no annotation is not.
+    assert [(d.id, len(d.spans)) for d in docs] == [("kept", 1), ("none-here", 0)]
+    assert [(s.where, s.reason) for s in report.skipped] == [
+        ("task 2 (ls-2)", "with no annotation"),
+        ("task 3 (ls-3)", "with no annotation"),
+        ("task 4 (ls-4)", "with only cancelled (skipped) annotations"),
+        ("task 6", "with no text in data.text"),
+    ]
+    summary = report.summary()
+    assert "2 documents, 1 spans (1 documents annotated with no span)" in summary
+    assert "4 tasks skipped (2 with no annotation, 1 with only cancelled (skipped) annotations, 1 with no text in data.text)" in summary
+
+
+def test_labelstudio_several_annotations_keep_ground_truth_then_latest_and_report_the_rest(tmp_path):
+    older_truth = _annotation(21, [_region(TEXT, "Bến Tre", "PROVINCE")], "2024-01-01", ground_truth=True)
+    newer = _annotation(22, [_region(TEXT, "tăng trưởng GRDP", "INDICATOR")], "2024-02-01")
+    newest_cancelled = _annotation(23, [], "2024-03-01", was_cancelled=True)
+    path = _write_tasks(tmp_path, [{"id": 7, "data": {"text": TEXT}, "annotations": [newer, older_truth, newest_cancelled]}])
+
+    (doc,), report = labelstudio.import_tasks(path)
+    assert [s.label for s in doc.spans] == ["PROVINCE"]
+    (line,) = report.dropped
+    assert "kept annotation 21" in line and "ground truth" in line and "dropped 22" in line and "23" not in line
+    assert "1 tasks had several annotations" in report.summary()
+
+    (doc,), report = labelstudio.import_tasks(path, rule="latest")
+    assert [s.label for s in doc.spans] == ["INDICATOR"]
+    assert "kept annotation 22" in report.dropped[0] and "by the latest rule" in report.dropped[0]
+
+
+def test_labelstudio_json_min_export_is_refused_saying_which_export_to_use(tmp_path):
+    json_min = [{"text": TEXT, "id": 1, "label": [{"start": 10, "end": 17, "text": "Bến Tre", "labels": ["PROVINCE"]}],
+                 "annotator": 1, "annotation_id": 11, "created_at": "x", "updated_at": "x", "lead_time": 2.0}]
+    with pytest.raises(ImportFormatError, match="export JSON, not JSON_MIN"):
+        labelstudio.import_tasks(_write_tasks(tmp_path, json_min))
+    with pytest.raises(ImportFormatError, match="export JSON"):
+        labelstudio.import_tasks(_write_tasks(tmp_path, [{"text": TEXT}]))
+
+
+def test_labelstudio_import_reads_a_projects_own_names_back_with_its_config(tmp_path):
+    config = ('<View><Text name="doc" value="$content"/><Labels name="ner" toName="doc">'
+              '<Label value="Province"/><Label value="Giá trị" alias="TARGET_VALUE"/></Labels></View>')
+    result = [_region(TEXT, "Bến Tre", "Province", "ner", "doc"), _region(TEXT, "từ 9,3% trở lên", "Giá trị", "ner", "doc")]
+    path = _write_tasks(tmp_path, [{"id": 8, "data": {"content": TEXT}, "annotations": [_annotation(31, result, "2024-01-01")]}])
+    (doc,), _ = labelstudio.import_tasks(path, mapping=parse_label_config(config))
+    assert [(s.text, s.label) for s in doc.spans] == [("Bến Tre", "PROVINCE"), ("từ 9,3% trở lên", "TARGET_VALUE")]
+
+
+def test_label_studio_conll2003_export_is_refused_saying_which_export_to_use():
+    # What Label Studio 1.2x writes: one -DOCSTART- for all tasks, Treebank tokens, `-X- _` columns.
+    content = "-DOCSTART- -X- O\nUBND -X- _ O\ntỉnh -X- _ O\nBến -X- _ B-PROVINCE\nTre -X- _ I-PROVINCE\n\n"
+    with pytest.raises(ImportFormatError, match="export JSON from Label Studio instead"):
+        conll.import_text(content)
+    with pytest.raises(ImportFormatError, match="CONLL2003 export"):
+        conll.import_text("Bến -X- _ B-PROVINCE\nTre -X- _ I-PROVINCE\n")
+
+
+def test_conll_with_more_columns_reads_the_token_first_and_the_tag_last():
+    content = "-DOCSTART- O\n\ntỉnh NN B-NP O\nBình_Định NNP I-NP B-PROVINCE\nđạt VB B-VP O\n"
+    (doc,), _ = conll.import_text(content)
+    assert doc.text == "tỉnh Bình Định đạt"
+    assert [(s.text, s.label) for s in doc.spans] == [("Bình Định", "PROVINCE")]

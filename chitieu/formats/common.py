@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from dataclasses import dataclass, field
 
 from chitieu.nfc import nfc_with_map
+
+
+class ImportFormatError(ValueError):
+    """A file that is not the format asked for (or a lossy export of it); the message says which to use."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A task or record that was read but not imported, and why."""
+
+    where: str
+    reason: str
 
 
 @dataclass
@@ -14,9 +27,22 @@ class ConversionReport:
     spans: int = 0
     #: One human-readable line per span that the target format could not represent exactly.
     problems: list[str] = field(default_factory=list)
+    #: Tasks not imported at all (no annotation, only cancelled ones, no text).
+    skipped: list[Skipped] = field(default_factory=list)
+    #: One line per task that had several annotations: which was kept, which were dropped.
+    dropped: list[str] = field(default_factory=list)
+    #: Imported documents whose kept annotation has no span (annotated as holding none).
+    empty: int = 0
 
     def summary(self) -> str:
         line = f"{self.documents} documents, {self.spans} spans"
+        if self.empty:
+            line += f" ({self.empty} documents annotated with no span)"
+        if self.skipped:
+            reasons = Counter(s.reason for s in self.skipped)
+            line += f"; {len(self.skipped)} tasks skipped (" + ", ".join(f"{n} {r}" for r, n in reasons.items()) + ")"
+        if self.dropped:
+            line += f"; {len(self.dropped)} tasks had several annotations: one kept each, the others dropped (listed above)"
         if self.problems:
             line += f", {len(self.problems)} spans NOT represented exactly (listed above)"
         return line

@@ -7,6 +7,11 @@ the text is then rebuilt by joining tokens with spaces.
 
 A gold span whose edges fall inside a token cannot be written in BIO: it is reported and
 counted (`ConversionReport.problems`), and written with the tokens it overlaps.
+
+Rows are read as whitespace-separated columns, the token first and the tag last, so
+four-column CoNLL-2003 files (`EU NNP B-NP B-ORG`) import too. Label Studio's CONLL2003
+export (`token -X- _ TAG`) is refused: it puts every task under one `-DOCSTART-` with
+Treebank tokens and no text, so neither documents nor offsets can be recovered.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from pathlib import Path
 from seqeval.metrics.sequence_labeling import get_entities
 
 from chitieu.corpus import Document, Span
-from chitieu.formats.common import ConversionReport
+from chitieu.formats.common import ConversionReport, ImportFormatError
 from chitieu.text import Token, sentences
 
 WordSplitter = Callable[[str], list[Token]]
@@ -100,6 +105,17 @@ def _finish(doc_id: str, text: str | None, rows: list[tuple[str, str]], report: 
     return Document(id=doc_id, text=text, spans=spans, meta={"source": "conll"}).with_span_texts()
 
 
+LABEL_STUDIO_EXPORT = (
+    "this is Label Studio's CONLL2003 export (`token -X- _ TAG` rows): it puts every task under one -DOCSTART- "
+    "and keeps neither the article text nor the task ids, so its spans cannot be placed back on the articles; "
+    "export JSON from Label Studio instead and import it with --format labelstudio"
+)
+
+
+def _is_label_studio_row(columns: list[str]) -> bool:
+    return len(columns) == 4 and columns[1] == "-X-" and columns[2] == "_"
+
+
 def import_text(content: str) -> tuple[list[Document], ConversionReport]:
     report = ConversionReport()
     docs: list[Document] = []
@@ -114,6 +130,8 @@ def import_text(content: str) -> tuple[list[Document], ConversionReport]:
     for raw in content.splitlines():
         line = raw.rstrip("\n")
         if line.startswith("-DOCSTART-"):
+            if line.split()[1:2] == ["-X-"]:
+                raise ImportFormatError(LABEL_STUDIO_EXPORT)
             flush()
             doc_id, text, rows = None, None, []
         elif line.startswith("# id = "):
@@ -121,10 +139,12 @@ def import_text(content: str) -> tuple[list[Document], ConversionReport]:
         elif line.startswith("# text = "):
             text = json.loads(line[len("# text = ") :])
         elif line.strip():
-            form, _, tag = line.rpartition(" ")
-            if not form:
-                raise ValueError(f"line {line!r}: expected `TOKEN TAG`")
-            rows.append((form, tag))
+            columns = line.split()
+            if _is_label_studio_row(columns):
+                raise ImportFormatError(LABEL_STUDIO_EXPORT)
+            if len(columns) < 2:
+                raise ValueError(f"line {line!r}: expected `TOKEN TAG` (or `TOKEN ... TAG` columns)")
+            rows.append((columns[0], columns[-1]))
     flush()
     return docs, report
 
