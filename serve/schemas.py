@@ -176,7 +176,7 @@ class LSValue(BaseModel):
     start: int
     end: int
     text: str
-    labels: list[Label]
+    labels: list[str] = Field(description="The project's value for the label (chitieu's name unless its config renames it).")
 
 
 class LSRegion(BaseModel):
@@ -209,3 +209,7 @@ class SetupRequest(BaseModel):
 
 class SetupResponse(BaseModel):
     model_version: str
+
+
+class VersionsResponse(BaseModel):
+    versions: list[str] = Field(description="The model version being served (others are loaded with /admin/reload).")

@@ -211,8 +211,6 @@ BAD_REQUESTS: list[tuple[str, str, dict[str, Any], int, str]] = [
     ("batch unknown field", "/extract/batch", {"json": {"documents": [{"text": TEXT}], "x": 1}}, 422, "body.x"),
     ("body over the byte limit", "/extract", {"content": b'{"text": "' + b"a" * 200_000 + b'"}', "headers": {"content-type": "application/json"}}, 413, "bytes"),
     ("streamed body over the byte limit", "/extract", {"content": iter([b'{"text": "', b"a" * 200_000, b'"}']), "headers": {"content-type": "application/json"}}, 413, "bytes"),
-    ("predict task without text", "/predict", {"json": {"tasks": [{"id": 1, "data": {"body": "x"}}]}}, 422, "tasks.0.data.text"),
-    ("predict empty text", "/predict", {"json": {"tasks": [{"id": 1, "data": {"text": ""}}]}}, 422, "empty"),
     ("predict tasks missing", "/predict", {"json": {"project": "1"}}, 422, "body.tasks"),
     ("reload without model", "/admin/reload", {"json": {}, "headers": AUTH}, 422, "body.model"),
 ]
@@ -268,42 +266,7 @@ def test_a_failing_model_is_a_500_with_the_request_id(client: TestClient) -> Non
     assert client.post("/extract", json={"text": TEXT}).status_code == 200
 
 
-# --- Label Studio ------------------------------------------------------------------------
-
-
-def test_label_studio_predict_setup_webhook(client: TestClient) -> None:
-    body = {
-        "tasks": [{"id": 11, "data": {"text": TEXT}}, {"id": 12, "data": {"text": "Không có gì.", "meta": {}}}],
-        "model_version": None,
-        "project": "3.1700000000",
-        "label_config": "<View/>",
-        "params": {"login": None, "password": None, "context": None},
-        "force_reload": False,  # sent by some Label Studio versions: must be accepted
-    }
-    r = client.post("/predict", json=body)
-    assert r.status_code == 200, r.text
-    out = r.json()
-    assert out["model_version"] == "fake-a@1"
-    first, second = out["results"]
-    assert first["model_version"] == "fake-a@1" and 0 < first["score"] <= 1
-    regions = {(x["value"]["labels"][0], x["value"]["text"]) for x in first["result"]}
-    assert ("TARGET_VALUE", "9,3% trở lên") in regions and len(regions) == 4
-    for region in first["result"]:
-        assert region["from_name"] == "label" and region["to_name"] == "text" and region["type"] == "labels"
-        assert TEXT[region["value"]["start"] : region["value"]["end"]] == region["value"]["text"]
-        assert 0 < region["score"] <= 1
-    assert second["result"] == []
-
-    r = client.post("/setup", json={"project": "3.17", "schema": "<View/>", "hostname": "http://ls", "access_token": "t"})
-    assert r.status_code == 200 and r.json() == {"model_version": "fake-a@1"}
-    r = client.post("/webhook", json={"action": "ANNOTATION_CREATED", "annotation": {"id": 1}})
-    assert r.status_code == 200 and r.json()["action"] == "ANNOTATION_CREATED"
-
-
-def test_label_studio_predict_runs_more_tasks_than_a_batch(client: TestClient) -> None:
-    tasks = [{"id": i, "data": {"text": TEXT}} for i in range(7)]  # max_batch_documents is 3
-    r = client.post("/predict", json={"tasks": tasks})
-    assert r.status_code == 200 and len(r.json()["results"]) == 7
+# Label Studio's routes: tests/test_labelstudio_backend.py
 
 
 # --- admin reload --------------------------------------------------------------------------
