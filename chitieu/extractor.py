@@ -16,6 +16,7 @@ import numpy as np
 
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.goal_classifier import GoalClassifier
+from chitieu.indicators import IndicatorChooser, fill_indicators
 from chitieu.labels import LABELS
 from chitieu.linking import link_targets
 from chitieu.pipeline import Prepared, WindowRunner, decode, map_back, prepare
@@ -35,9 +36,11 @@ class Extractor:
         max_tokens: int | None = None,
         overlap_tokens: int | None = None,
         goal_classifier: GoalClassifier | None = None,
+        indicator_chooser: IndicatorChooser | None = None,
     ) -> None:
         self.adapter = adapter
         self.goal_classifier = goal_classifier
+        self.indicator_chooser = indicator_chooser
         self.runner = runner
         self.meta = meta
         options = meta.get("options", {})
@@ -51,7 +54,10 @@ class Extractor:
 
         model, adapter, meta = load_model_folder(directory, device)
         runner = TorchRunner.for_model(model, adapter.pad_id, model.device, batch_size)
-        return cls(adapter, runner, meta, goal_classifier=GoalClassifier.load(directory))
+        return cls(
+            adapter, runner, meta,
+            goal_classifier=GoalClassifier.load(directory), indicator_chooser=IndicatorChooser.load(directory),
+        )
 
     @property
     def info(self) -> dict[str, Any]:
@@ -62,6 +68,7 @@ class Extractor:
             "labels": list(LABELS),
             "metrics": self.meta.get("metrics", {}),
             "goal_classifier": self.goal_classifier.trained_on if self.goal_classifier is not None else None,
+            "indicator_chooser": self.indicator_chooser.trained_on if self.indicator_chooser is not None else None,
         }
 
     def prepare(self, text: str, doc_id: str | None = None) -> Prepared:
@@ -72,6 +79,8 @@ class Extractor:
 
     def finish(self, prepared: Prepared, probs: Sequence[np.ndarray]) -> dict[str, Any]:
         entities = refine(prepared.text, decode(prepared, probs), self.goal_classifier)
+        if self.indicator_chooser is not None:
+            entities = fill_indicators(prepared.text, entities, self.indicator_chooser)
         entities, targets = map_back(prepared, entities, link_targets(prepared.text, entities))
         info = self.info
         return {

@@ -105,10 +105,12 @@ def fit_goals(
     annotations: Annotated[Optional[Path], typer.Option(help="Corpus folder [default: annotations/]")] = None,
     split: Annotated[str, typer.Option(help="Split(s) to fit on: the ones the tagger was trained on")] = "train+dev",
     c: Annotated[float, typer.Option(help="Inverse L2 strength of the logistic regression")] = 1.0,
+    indicators: Annotated[bool, typer.Option("--indicators/--no-indicators", help="Also (re)fit the indicator chooser")] = True,
+    indicator_l2: Annotated[float, typer.Option(help="L2 strength of the indicator chooser")] = 0.1,
     directory: Annotated[Optional[Path], typer.Option("--dir", help="Models folder")] = None,
 ) -> None:
-    """(Re)fit a model folder's goal classifier (goal_classifier.json), e.g. for a model trained
-    before chitieu had one. Fit it on the documents the tagger was trained on: a document it
+    """(Re)fit a model folder's goal classifier (goal_classifier.json) and indicator chooser
+    (indicator_chooser.json), e.g. for a model trained before chitieu had them. Fit it on the documents the tagger was trained on: a document it
     saw in training but the classifier did not, or the reverse, skews the vote."""
     from chitieu.corpus import corpus_hash, load_corpus
     from chitieu.goal_classifier import fit_goal_classifier
@@ -132,8 +134,19 @@ def fit_goals(
     path = goals.save(folder)
     # The folder's record says what is in it: `GET /model` reads chitieu.json.
     meta["goal_classifier"] = goals.trained_on
-    write_meta(folder, meta)
     console.print(f"wrote {path}: {goals.trained_on}")
+    if indicators:
+        from chitieu.indicators import fit_indicator_chooser
+
+        try:
+            chooser = fit_indicator_chooser(docs, l2=indicator_l2)
+        except ValueError as error:  # the goal classifier is still worth writing
+            console.print(f"[yellow]note[/]: no indicator chooser fitted, the folder keeps what it had: {error}")
+        else:
+            chooser.trained_on.update({"data_hash": fingerprint, "split": split})
+            console.print(f"wrote {chooser.save(folder)}: {chooser.trained_on}")
+            meta["indicator_chooser"] = chooser.trained_on
+    write_meta(folder, meta)
     console.print(f"its recorded metrics predate it: `chitieu models measure {folder.name}` re-measures them")
 
 

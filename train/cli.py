@@ -37,6 +37,8 @@ def train_command(
     o_weight: Annotated[float, typer.Option(help="Loss weight of the O tag")] = 0.3,
     goal_classifier: Annotated[bool, typer.Option(help="Fit the goal classifier that votes on TARGET_VALUEs with the tagger and the rules")] = True,
     goal_c: Annotated[float, typer.Option(help="Inverse L2 strength of the goal classifier")] = 1.0,
+    indicator_chooser: Annotated[bool, typer.Option(help="Fit the indicator chooser that gives values the tagger left bare an indicator")] = True,
+    indicator_l2: Annotated[float, typer.Option(help="L2 strength of the indicator chooser")] = 0.1,
     seed: int = 13,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads [default: all cores]")] = None,
     save_dtype: Annotated[str, typer.Option(help="fp16 or fp32 weights on disk")] = "fp16",
@@ -56,7 +58,8 @@ def train_command(
         base=base, annotations=annotations or annotations_dir(), out=out or models_dir(), name=name, train_split=train_split, dev_split=dev_split, train_fraction=train_fraction,
         epochs=epochs, patience=patience, batch_size=batch_size, lr_encoder=lr_encoder, lr_head=lr_head,
         max_tokens=max_tokens, overlap_tokens=overlap_tokens, freeze_embeddings=freeze_embeddings,
-        oversample_targets=oversample_targets, o_weight=o_weight, goal_classifier=goal_classifier, goal_c=goal_c, seed=seed,
+        oversample_targets=oversample_targets, o_weight=o_weight, goal_classifier=goal_classifier, goal_c=goal_c,
+        indicator_chooser=indicator_chooser, indicator_l2=indicator_l2, seed=seed,
         save_dtype=save_dtype, max_steps=max_steps, overwrite=overwrite,
     )
     if threads is not None:

@@ -54,6 +54,11 @@ class TrainOptions:
     goal_classifier: bool = True
     #: Inverse L2 strength of that logistic regression.
     goal_c: float = 1.0
+    #: Fit the indicator chooser (chitieu.indicators), which gives each goal value the
+    #: tagger left without an indicator one chosen among the spans of its clause.
+    indicator_chooser: bool = True
+    #: L2 strength of its conditional logit (0.1 chosen by 5-fold CV on train+dev gold).
+    indicator_l2: float = 0.1
     seed: int = 13
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     #: Weights on disk: fp16 halves the size; inference upcasts to fp32.
@@ -84,6 +89,8 @@ class TrainOptions:
             raise ValueError(f"oversample_targets must be >= 1, got {self.oversample_targets}")
         if not 0 < self.o_weight <= 1:
             raise ValueError(f"o_weight must be in (0, 1], got {self.o_weight}")
+        if self.indicator_l2 <= 0:
+            raise ValueError(f"indicator_l2 must be > 0, got {self.indicator_l2}")
         if self.goal_c <= 0:
             raise ValueError(f"goal_c must be > 0, got {self.goal_c}")
         if self.max_tokens < 16:

@@ -18,6 +18,7 @@ import numpy as np
 from chitieu.corpus import Document, corpus_hash, id_digest, load_corpus
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.goal_classifier import GoalClassifier, fit_goal_classifier
+from chitieu.indicators import IndicatorChooser, fit_indicator_chooser
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
 from chitieu.metrics import card_scores as span_scores
 from chitieu.model_folder import PIPELINE_VERSION, write_meta
@@ -35,11 +36,15 @@ def predict_documents(
     max_tokens: int,
     overlap_tokens: int,
     goal_classifier: GoalClassifier | None = None,
+    indicator_chooser: IndicatorChooser | None = None,
 ) -> list[list[dict[str, Any]]]:
     """Entities for each document through the very stages the service runs."""
     from chitieu.extractor import Extractor
 
-    extractor = Extractor(adapter, runner, {}, max_tokens=max_tokens, overlap_tokens=overlap_tokens, goal_classifier=goal_classifier)
+    extractor = Extractor(
+        adapter, runner, {}, max_tokens=max_tokens, overlap_tokens=overlap_tokens,
+        goal_classifier=goal_classifier, indicator_chooser=indicator_chooser,
+    )
     return [r["entities"] for r in extractor.extract_many([(d.id, d.text) for d in docs])]
 
 
@@ -70,6 +75,7 @@ def model_card(meta: dict[str, Any]) -> str:
         + (f"early stopping on `{meta['options']['dev_split']}`)" if meta["options"]["dev_split"] != "none" else "fixed epochs, no early stopping)"),
         f"- best epoch {meta['best_epoch']} of {len(meta['history'])}",
         _goal_line(meta.get("goal_classifier")),
+        _chooser_line(meta.get("indicator_chooser")),
         "",
         "## Metrics (strict span match)",
         "",
@@ -86,6 +92,16 @@ def model_card(meta: dict[str, Any]) -> str:
         lines.append(f"| {split} | **micro** | {m['micro_precision']:.3f} | {m['micro_recall']:.3f} | **{m['micro_f1']:.3f}** | |")
     lines += ["", "## Reproduce", "", "```", meta["command"], "```", ""]
     return "\n".join(lines)
+
+
+def _chooser_line(chooser: dict[str, Any] | None) -> str:
+    if not chooser:
+        return "- indicator chooser: none (INDICATORs are the tagger's alone)"
+    return (
+        f"- indicator chooser (`indicator_chooser.json`): fitted on {chooser.get('documents')} documents "
+        f"({chooser.get('values')} gold values, {chooser.get('values_with_indicator')} with an indicator among their candidates); "
+        "gives an indicator to each value the tagger left without one"
+    )
 
 
 def _goal_line(goals: dict[str, Any] | None) -> str:
@@ -158,13 +174,20 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
             goals.trained_on.update({"data_hash": fingerprint, "split": opts.train_split})
         except ValueError as error:  # too few documents to tell goals from other figures
             log.warning("no goal classifier in this model, TARGET_VALUEs are the tagger's alone: %s", error)
+    chooser = None
+    if opts.indicator_chooser:
+        try:
+            chooser = fit_indicator_chooser(train_docs, l2=opts.indicator_l2)
+            chooser.trained_on.update({"data_hash": fingerprint, "split": opts.train_split})
+        except ValueError as error:  # no gold value with an indicator to learn from
+            log.warning("no indicator chooser in this model, INDICATORs are the tagger's alone: %s", error)
     metrics = {}
     if dev_docs:
-        metrics["dev"] = span_scores(dev_docs, predict_documents(dev_docs, adapter, runner, max_tokens, opts.overlap_tokens, goals))
+        metrics["dev"] = span_scores(dev_docs, predict_documents(dev_docs, adapter, runner, max_tokens, opts.overlap_tokens, goals, chooser))
     if opts.evaluate_test:
         test_docs = load_corpus(opts.annotations, "test")
         if test_docs:
-            metrics["test"] = span_scores(test_docs, predict_documents(test_docs, adapter, runner, max_tokens, opts.overlap_tokens, goals))
+            metrics["test"] = span_scores(test_docs, predict_documents(test_docs, adapter, runner, max_tokens, opts.overlap_tokens, goals, chooser))
 
     licence = None
     if adapter.kind == "phobert":
@@ -191,13 +214,19 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         "metrics": metrics,
         "metrics_pipeline": PIPELINE_VERSION,
         "goal_classifier": goals.trained_on if goals is not None else None,
+        "indicator_chooser": chooser.trained_on if chooser is not None else None,
         "command": command,
     }
-    return write_model_folder(result.model, adapter, meta, opts, goals)
+    return write_model_folder(result.model, adapter, meta, opts, goals, chooser)
 
 
 def write_model_folder(
-    model: Any, adapter: WordPieceAdapter, meta: dict[str, Any], opts: TrainOptions, goals: GoalClassifier | None = None
+    model: Any,
+    adapter: WordPieceAdapter,
+    meta: dict[str, Any],
+    opts: TrainOptions,
+    goals: GoalClassifier | None = None,
+    chooser: IndicatorChooser | None = None,
 ) -> Path:
     """Build the folder beside its destination, then rename: never a half-written model.
 
@@ -220,6 +249,8 @@ def write_model_folder(
         adapter.save(tmp)
         if goals is not None:
             goals.save(tmp)
+        if chooser is not None:
+            chooser.save(tmp)
         write_meta(tmp, meta)
         (tmp / "README.md").write_text(model_card(meta), encoding="utf-8")
         for path in tmp.rglob("*"):

@@ -1,0 +1,71 @@
+"""The indicator chooser: candidates around a value, the conditional logit, and the filling
+of values the tagger left without an indicator."""
+
+from chitieu.corpus import Document, Span
+from chitieu.indicators import IndicatorChooser, fill_indicators, fit_indicator_chooser, indicator_candidates
+from chitieu.text import split_words
+
+
+def _doc(doc_id: str, text: str, spans: list[tuple[str, str]]) -> Document:
+    out, cursor = [], 0
+    for label, quote in spans:
+        start = text.index(quote, cursor)
+        out.append(Span(start=start, end=start + len(quote), label=label, text=quote))
+        cursor = start + len(quote)
+    return Document(id=doc_id, text=text, spans=out)
+
+
+def test_candidates_hold_the_phrase_before_the_value_and_never_cross_an_entity():
+    text = "Bến Tre phấn đấu tỷ lệ hộ nghèo giảm còn 3%; thu ngân sách đạt 500 tỷ đồng."
+    words = split_words(text)
+    value = (text.index("500"), text.index("500") + len("500 tỷ đồng"))
+    other_value = (text.index("3%"), text.index("3%") + 2)
+    spans = {text[c.start : c.end] for c in indicator_candidates(words, value, [other_value])}
+    assert "thu ngân sách" in spans and "ngân sách" in spans
+    assert not any("3%" in s or "hộ nghèo" in s for s in spans), "the `;` and the other value end the region"
+    after = indicator_candidates(split_words("đạt trên 98% xã đạt chuẩn."), (4, 12), [])
+    assert any(c.side == "after" and "đạt chuẩn" in "đạt trên 98% xã đạt chuẩn."[c.start : c.end] for c in after)
+
+
+DOCS = [
+    _doc(f"d{k}", text, spans)
+    for k, (text, spans) in enumerate(
+        [
+            ("Tỉnh phấn đấu tổng vốn đầu tư đạt 20.000 tỷ đồng.", [("INDICATOR", "tổng vốn đầu tư"), ("TARGET_VALUE", "20.000 tỷ đồng")]),
+            ("Năm tới, thu ngân sách đạt 5.000 tỷ đồng.", [("INDICATOR", "thu ngân sách"), ("TARGET_VALUE", "5.000 tỷ đồng")]),
+            ("Mục tiêu tỷ lệ hộ nghèo giảm còn 3%.", [("INDICATOR", "tỷ lệ hộ nghèo"), ("TARGET_VALUE", "3%")]),
+            ("Phấn đấu có trên 98% xã đạt chuẩn nông thôn mới.", [("TARGET_VALUE", "trên 98% xã"), ("INDICATOR", "đạt chuẩn nông thôn mới")]),
+            ("Kế hoạch tăng trưởng GRDP đạt 8%.", [("INDICATOR", "tăng trưởng GRDP"), ("TARGET_VALUE", "8%")]),
+        ]
+    )
+]
+
+
+def _entities(doc: Document, drop: str = "INDICATOR") -> list[dict]:
+    return [
+        {"start": s.start, "end": s.end, "label": s.label, "text": s.text, "score": 1.0} for s in doc.spans if s.label != drop
+    ]
+
+
+def test_overfit_save_reload_same_choices(tmp_path):
+    chooser = fit_indicator_chooser(DOCS, l2=0.01, threshold=0.0)
+    assert chooser.trained_on["values_with_indicator"] == len(DOCS)
+    chooser.save(tmp_path)
+    reloaded = IndicatorChooser.load(tmp_path)
+    assert reloaded is not None
+    for doc in DOCS:
+        gold = [(s.start, s.end) for s in doc.spans if s.label == "INDICATOR"]
+        for model in (chooser, reloaded):
+            filled = fill_indicators(doc.text, _entities(doc), model)
+            assert [(e["start"], e["end"]) for e in filled if e["label"] == "INDICATOR"] == gold, doc.text
+
+
+def test_fill_leaves_a_value_that_has_an_indicator_and_respects_the_threshold(tmp_path):
+    chooser = fit_indicator_chooser(DOCS, l2=0.01, threshold=0.0)
+    doc = DOCS[0]
+    wrong = {"start": 0, "end": 4, "label": "INDICATOR", "text": "Tỉnh", "score": 0.9}
+    kept = fill_indicators(doc.text, [wrong, *_entities(doc)], chooser)
+    assert [e for e in kept if e["label"] == "INDICATOR"] == [wrong], "a value with its own indicator is not given another"
+    strict = IndicatorChooser(chooser.weights, threshold=1.01)
+    assert [e["label"] for e in fill_indicators(doc.text, _entities(doc), strict)] == ["TARGET_VALUE"]
+    assert IndicatorChooser.load(tmp_path) is None, "a folder without a chooser serves the tagger's indicators"
