@@ -20,12 +20,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from chitieu.goals import clause_bounds, is_stated_goal, reports_result
+from chitieu.goals import DocumentCues
+from chitieu.intervals import Occupied
 from chitieu.model_folder import replace_file
 from chitieu.rules import ValueCandidate, goal_values, value_candidates
 
@@ -35,15 +37,76 @@ _WORD = re.compile(r"\w+|[^\w\s]")
 Entity = dict[str, Any]
 
 
-def candidate_features(text: str, candidate: ValueCandidate) -> dict[str, float]:
+class _SentenceWords:
+    """The lower-cased words of one sentence, found once for all its value expressions.
+
+    `left`/`right` give exactly `_WORD.findall(sentence[:start].lower())[-n:]` and
+    `_WORD.findall(sentence[end:].lower())[:n]`: lower-casing is per character here (checked:
+    same length, no final-sigma rule), and a word cut by `start` or `end` is cut the same way."""
+
+    def __init__(self, sentence: str) -> None:
+        self.sentence = sentence
+        low = sentence.lower()
+        self.words = set(_WORD.findall(low))
+        self._clauses: dict[tuple[int, int], set[str]] = {}
+        self._per_char = len(low) == len(sentence) and "Σ" not in sentence
+        self._low = low
+        spans = [m.span() for m in _WORD.finditer(low)] if self._per_char else []
+        self._starts = [a for a, _ in spans]
+        self._ends = [b for _, b in spans]
+
+    def left(self, start: int, n: int) -> list[str]:
+        if not self._per_char:
+            return _WORD.findall(self.sentence[:start].lower())[-n:]
+        k = bisect_right(self._ends, start)  # words that end by `start`
+        cut = self._low[self._starts[k] : start] if k < len(self._starts) and self._starts[k] < start else None
+        first = max(0, k - n + (cut is not None))
+        out = [self._low[a:b] for a, b in zip(self._starts[first:k], self._ends[first:k])]
+        return out + [cut] if cut is not None else out
+
+    def right(self, end: int, n: int) -> list[str]:
+        if not self._per_char:
+            return _WORD.findall(self.sentence[end:].lower())[:n]
+        j = bisect_left(self._starts, end)  # words that start at or after `end`
+        out = [self._low[end : self._ends[j - 1]]] if j > 0 and self._ends[j - 1] > end else []
+        last = min(len(self._starts), j + n - len(out))
+        return out + [self._low[a:b] for a, b in zip(self._starts[j:last], self._ends[j:last])]
+
+    def clause_words(self, c_start: int, c_end: int) -> set[str]:
+        words = self._clauses.get((c_start, c_end))
+        if words is None:
+            words = self._clauses[(c_start, c_end)] = set(_WORD.findall(self.sentence[c_start:c_end].lower()))
+        return words
+
+
+class FeatureContext:
+    """What the features of one document's value expressions share: each sentence's cues
+    (`chitieu.goals.DocumentCues`) and words, read once, so a document costs time in
+    proportion to its length, not to values x sentence length."""
+
+    def __init__(self, text: str, cues: DocumentCues | None = None) -> None:
+        self.cues = cues or DocumentCues(text)
+        self._words: dict[tuple[int, int], _SentenceWords] = {}
+
+    def words(self, s_start: int, s_end: int) -> _SentenceWords:
+        words = self._words.get((s_start, s_end))
+        if words is None:
+            words = self._words[(s_start, s_end)] = _SentenceWords(self.cues.sentence(s_start, s_end).sentence)
+        return words
+
+
+def candidate_features(text: str, candidate: ValueCandidate, context: FeatureContext | None = None) -> dict[str, float]:
     """Binary features of one value expression: the words before and after it in its
     sentence (nearest three by position), its clause and sentence, the goal and result
-    checks of `chitieu.goals`, and the words of the expression itself."""
-    sentence = text[candidate.sentence_start : candidate.sentence_end]
+    checks of `chitieu.goals`, and the words of the expression itself. Pass one `context`
+    for all the expressions of a document."""
+    context = context or FeatureContext(text)
+    cues = context.cues.sentence(candidate.sentence_start, candidate.sentence_end)
+    words = context.words(candidate.sentence_start, candidate.sentence_end)
     start, end = candidate.start - candidate.sentence_start, candidate.end - candidate.sentence_start
     features: dict[str, float] = {}
-    left = _WORD.findall(sentence[:start].lower())[-10:]
-    right = _WORD.findall(sentence[end:].lower())[:6]
+    left = words.left(start, 10)
+    right = words.right(end, 6)
     for i, word in enumerate(reversed(left)):
         features["L:" + word] = 1.0
         if i < 3:
@@ -54,15 +117,14 @@ def candidate_features(text: str, candidate: ValueCandidate) -> dict[str, float]
         features["R:" + word] = 1.0
         if i < 2:
             features[f"R{i}:" + word] = 1.0
-    for word in set(_WORD.findall(sentence.lower())):
+    for word in words.words:
         features["S:" + word] = 1.0
-    c_start, c_end = clause_bounds(sentence, start, end)
-    for word in set(_WORD.findall(sentence[c_start:c_end].lower())):
+    for word in words.clause_words(*cues.clause_bounds(start, end)):
         features["C:" + word] = 1.0
     value = text[candidate.start : candidate.end].lower()
     flags = {
-        "goal": is_stated_goal(sentence, start, end),
-        "result": reports_result(sentence, start, end),
+        "goal": cues.is_stated_goal(start, end),
+        "result": cues.reports_result(start, end),
         "percent": "%" in value,
         "money": bool(re.search(r"đồng|usd", value)),
         "first_sentence": candidate.sentence_start == 0,
@@ -87,16 +149,18 @@ class GoalClassifier:
     threshold: float = 0.5
     trained_on: dict[str, Any] = field(default_factory=dict)
 
-    def probability(self, text: str, candidate: ValueCandidate) -> float:
-        z = self.intercept + sum(self.weights.get(name, 0.0) * v for name, v in candidate_features(text, candidate).items())
+    def probability(self, text: str, candidate: ValueCandidate, context: FeatureContext | None = None) -> float:
+        features = candidate_features(text, candidate, context)
+        z = self.intercept + sum(self.weights.get(name, 0.0) * v for name, v in features.items())
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
     def goals(self, text: str, candidates: Sequence[ValueCandidate] | None = None) -> dict[tuple[int, int], float]:
         """(start, end) -> probability, for the value expressions (`value_candidates`, unless
         given) it reads as goals."""
         out = {}
+        context = FeatureContext(text)
         for candidate in value_candidates(text) if candidates is None else candidates:
-            p = self.probability(text, candidate)
+            p = self.probability(text, candidate, context)
             if p >= self.threshold:
                 out[(candidate.start, candidate.end)] = p
         return out
@@ -139,8 +203,9 @@ def fit_goal_classifier(documents: Sequence[Any], *, c: float = 1.0, threshold: 
     rows, labels = [], []
     for doc in documents:
         gold = [(s.start, s.end) for s in doc.spans if s.label == "TARGET_VALUE"]
+        context = FeatureContext(doc.text)
         for candidate in value_candidates(doc.text):
-            rows.append(candidate_features(doc.text, candidate))
+            rows.append(candidate_features(doc.text, candidate, context))
             labels.append(int(any(a < candidate.end and candidate.start < b for a, b in gold)))
     if len(set(labels)) < 2:
         raise ValueError(
@@ -155,20 +220,21 @@ def fit_goal_classifier(documents: Sequence[Any], *, c: float = 1.0, threshold: 
     return GoalClassifier(weights, float(model.intercept_[0]), threshold, trained_on)
 
 
-def vote_values(text: str, entities: list[Entity], classifier: GoalReader) -> list[Entity]:
+def vote_values(text: str, entities: list[Entity], classifier: GoalReader, cues: DocumentCues | None = None) -> list[Entity]:
     """TARGET_VALUEs that two of tagger, rule goal check and classifier put on the same span.
 
     A tagger value stays (with its score) when either other reader agrees; a value the
     rules and the classifier agree on is added (scored with the classifier's probability)
-    when it overlaps no other entity. Other labels pass through unchanged.
+    when it overlaps no other entity. Other labels pass through unchanged. `cues` shares
+    the sentences' readings with the stage that called it.
     """
     candidates = value_candidates(text)
-    rules = set(goal_values(text, candidates))
+    rules = set(goal_values(text, candidates, cues))
     learned = classifier.goals(text, candidates)
     kept = [e for e in entities if e["label"] != "TARGET_VALUE" or (e["start"], e["end"]) in rules or (e["start"], e["end"]) in learned]
-    taken = [(e["start"], e["end"]) for e in kept]
+    taken = Occupied((e["start"], e["end"]) for e in kept)
     for (start, end), p in learned.items():
-        if (start, end) in rules and not any(a < end and start < b for a, b in taken):
+        if (start, end) in rules and not taken.overlaps(start, end):
             kept.append({"start": start, "end": end, "text": text[start:end], "label": "TARGET_VALUE", "score": round(p, 4)})
-            taken.append((start, end))
+            taken.add(start, end)
     return sorted(kept, key=lambda e: (e["start"], e["end"]))

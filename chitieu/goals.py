@@ -14,6 +14,8 @@ Positions are offsets into `sentence`, the sentence that holds the value.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 
 GOAL_RE = re.compile(
     r"phấn đấu|mục tiêu|chỉ tiêu|kế hoạch|dự toán|đề ra|đặt ra|đến năm 20\d\d",
@@ -34,7 +36,8 @@ _PLAN_SHARE_CUE_RE = re.compile(
     re.IGNORECASE,
 )
 # A value followed by its plan word (`87% kế hoạch`) is a share of the plan, a result.
-PLAN_SHARE_RE = re.compile(r"^\s*(?:so với\s+)?(?:kế hoạch|KH|dự toán|chỉ tiêu)", re.IGNORECASE)
+# No `^`: matched with `.match(sentence, end)`, which anchors at `end` without copying the rest.
+PLAN_SHARE_RE = re.compile(r"\s*(?:so với\s+)?(?:kế hoạch|KH|dự toán|chỉ tiêu)", re.IGNORECASE)
 # A plan figure quoted after its plan word: `kế hoạch cả năm là X`, `chỉ tiêu ... giao (X)`.
 _PLAN_FIGURE_RE = re.compile(r"(?<!vượt )(?:kế hoạch|dự toán|chỉ tiêu)[^.;%\d]{0,45}$", re.IGNORECASE)
 _PLAN_FIGURE_QUOTED_RE = re.compile(
@@ -43,53 +46,120 @@ _PLAN_FIGURE_QUOTED_RE = re.compile(
 # `15/25 chỉ tiêu đạt`, `1/25 đạt trên 80%`: a tally of targets met is always a result.
 _TALLY_RE = re.compile(r"(?<![\d/])\d+/\d+\s+(?:chỉ tiêu|đạt|nghị quyết|mục tiêu|nhiệm vụ)", re.IGNORECASE)
 CLAUSE_BREAK_RE = re.compile(r"[;()\[\]]|,\s|:\s")
+_MULTIPLE_RE = re.compile(r"(?<!\w)gấp(?!\w)", re.IGNORECASE)
 
 
 def has_goal_cue(text: str) -> bool:
     return GOAL_RE.search(_PLAN_SHARE_CUE_RE.sub(" ", text)) is not None
 
 
+@dataclass(frozen=True)
+class _ClauseCues:
+    tally: bool
+    goal: bool
+    result: bool
+    result_only: bool
+
+
+class SentenceCues:
+    """One sentence's clause breaks and cue checks, computed once and shared by all its values.
+
+    A clause and the checks on it depend only on where the sentence's breaks are, so every
+    value of a clause reuses one reading of it: work grows with the sentence, not with values
+    x sentence (a run-on text of thousands of figures in one sentence).
+    Positions are offsets into `sentence`."""
+
+    def __init__(self, sentence: str) -> None:
+        self.sentence = sentence
+        # A break is one of `;()[]` or `,`/`:` plus one white space: breaks never overlap, so
+        # the breaks inside sentence[:start] are exactly those that end by `start`.
+        breaks = [(m.start(), m.end()) for m in CLAUSE_BREAK_RE.finditer(sentence)]
+        self._break_starts = [a for a, _ in breaks]
+        self._break_ends = [b for _, b in breaks]
+        self._clauses: dict[tuple[int, int], _ClauseCues] = {}
+        self._goal_in_sentence: bool | None = None
+
+    def clause_bounds(self, start: int, end: int) -> tuple[int, int]:
+        """The clause around `sentence[start:end]`, split at `;`, `, `, `: ` and brackets."""
+        k = bisect_right(self._break_ends, start)
+        c_start = self._break_ends[k - 1] if k else 0
+        j = bisect_left(self._break_starts, end)
+        c_end = self._break_starts[j] if j < len(self._break_starts) else len(self.sentence)
+        return c_start, c_end
+
+    def _clause(self, c_start: int, c_end: int) -> _ClauseCues:
+        cues = self._clauses.get((c_start, c_end))
+        if cues is None:
+            clause = self.sentence[c_start:c_end]
+            cues = _ClauseCues(
+                tally=_TALLY_RE.search(clause) is not None,
+                goal=has_goal_cue(clause),
+                result=RESULT_RE.search(clause) is not None,
+                result_only=_RESULT_ONLY_RE.search(clause) is not None,
+            )
+            self._clauses[(c_start, c_end)] = cues
+        return cues
+
+    def _sentence_has_goal_cue(self) -> bool:
+        if self._goal_in_sentence is None:
+            self._goal_in_sentence = has_goal_cue(self.sentence)
+        return self._goal_in_sentence
+
+    def _is_plan_figure(self, start: int) -> bool:
+        window = self.sentence[max(0, start - 60) : start]
+        return bool(
+            _PLAN_FIGURE_QUOTED_RE.search(window) or _PLAN_FIGURE_RE.search(_PLAN_SHARE_CUE_RE.sub(" ", window))
+        )
+
+    def _never_a_goal(self, start: int, end: int, clause: _ClauseCues) -> bool:
+        """A tally of targets met, or a share of a plan (`87% dự toán`)."""
+        # The slice, not pos/endpos: `(?<!\w)` must not see the character before the value.
+        is_multiple = _MULTIPLE_RE.search(self.sentence[start:end]) is not None
+        return clause.tally or (not is_multiple and PLAN_SHARE_RE.match(self.sentence, end) is not None)
+
+    def is_stated_goal(self, start: int, end: int) -> bool:
+        """A goal cue vouches for the value: a plan figure, a goal word in its clause, or one in
+        its sentence with no result word in the clause."""
+        clause = self._clause(*self.clause_bounds(start, end))
+        if self._never_a_goal(start, end, clause):
+            return False
+        return self._is_plan_figure(start) or clause.goal or (self._sentence_has_goal_cue() and not clause.result)
+
+    def reports_result(self, start: int, end: int) -> bool:
+        """The value is a result or an estimate: a tally, a share of a plan, or a clause with a
+        result word (`ước`, `đã`, `lũy kế`, `dự báo`...) and neither a goal word nor a plan figure."""
+        clause = self._clause(*self.clause_bounds(start, end))
+        if self._never_a_goal(start, end, clause):
+            return True
+        if self._is_plan_figure(start) or clause.goal:
+            return False
+        return clause.result_only
+
+
+class DocumentCues:
+    """SentenceCues for the sentences of one document, built as they are first asked for."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._sentences: dict[tuple[int, int], SentenceCues] = {}
+
+    def sentence(self, s_start: int, s_end: int) -> SentenceCues:
+        cues = self._sentences.get((s_start, s_end))
+        if cues is None:
+            cues = self._sentences[(s_start, s_end)] = SentenceCues(self.text[s_start:s_end])
+        return cues
+
+
 def clause_bounds(sentence: str, start: int, end: int) -> tuple[int, int]:
     """The clause around `sentence[start:end]`, split at `;`, `, `, `: ` and brackets."""
-    before = [m.end() for m in CLAUSE_BREAK_RE.finditer(sentence, 0, start)]
-    after = CLAUSE_BREAK_RE.search(sentence, end)
-    return (before[-1] if before else 0), (after.start() if after else len(sentence))
-
-
-def _is_plan_figure(sentence: str, start: int) -> bool:
-    window = sentence[max(0, start - 60) : start]
-    return bool(
-        _PLAN_FIGURE_QUOTED_RE.search(window) or _PLAN_FIGURE_RE.search(_PLAN_SHARE_CUE_RE.sub(" ", window))
-    )
-
-
-def _never_a_goal(sentence: str, start: int, end: int, clause: str) -> bool:
-    """A tally of targets met, or a share of a plan (`87% dự toán`)."""
-    is_multiple = re.search(r"(?<!\w)gấp(?!\w)", sentence[start:end], re.IGNORECASE) is not None
-    return _TALLY_RE.search(clause) is not None or (not is_multiple and PLAN_SHARE_RE.match(sentence[end:]) is not None)
+    return SentenceCues(sentence).clause_bounds(start, end)
 
 
 def is_stated_goal(sentence: str, start: int, end: int) -> bool:
-    """A goal cue vouches for the value: a plan figure, a goal word in its clause, or one in its
-    sentence with no result word in the clause."""
-    c_start, c_end = clause_bounds(sentence, start, end)
-    clause = sentence[c_start:c_end]
-    if _never_a_goal(sentence, start, end, clause):
-        return False
-    return (
-        _is_plan_figure(sentence, start)
-        or has_goal_cue(clause)
-        or (has_goal_cue(sentence) and RESULT_RE.search(clause) is None)
-    )
+    """See SentenceCues.is_stated_goal; for many values of one sentence, build SentenceCues once."""
+    return SentenceCues(sentence).is_stated_goal(start, end)
 
 
 def reports_result(sentence: str, start: int, end: int) -> bool:
-    """The value is a result or an estimate: a tally, a share of a plan, or a clause with a result
-    word (`ước`, `đã`, `lũy kế`, `dự báo`...) and neither a goal word nor a plan figure."""
-    c_start, c_end = clause_bounds(sentence, start, end)
-    clause = sentence[c_start:c_end]
-    if _never_a_goal(sentence, start, end, clause):
-        return True
-    if _is_plan_figure(sentence, start) or has_goal_cue(clause):
-        return False
-    return _RESULT_ONLY_RE.search(clause) is not None
+    """See SentenceCues.reports_result; for many values of one sentence, build SentenceCues once."""
+    return SentenceCues(sentence).reports_result(start, end)

@@ -16,22 +16,16 @@ Each TARGET_VALUE is one tuple:
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from typing import Any
 
 from chitieu.normalize import parse_value
 from chitieu.provinces import resolve
 from chitieu.roles import find_role
-from chitieu.text import paragraphs, sentences
+from chitieu.text import SpanIndex, paragraphs, sentences
 
 Entity = dict[str, Any]
-
-
-def _containing(spans: list[tuple[int, int]], pos: int) -> tuple[int, int]:
-    for start, end in spans:
-        if start <= pos < end:
-            return start, end
-    return pos, pos
 
 
 def _inside(entities: list[Entity], bounds: tuple[int, int]) -> list[Entity]:
@@ -62,12 +56,33 @@ def _name_key(name: str) -> str:
 
 
 def full_names(officials: list[Entity]) -> dict[str, Entity]:
-    """Map every official mention's text to its fullest mention (`Dũng` -> `Trần Văn Dũng`)."""
-    out: dict[str, Entity] = {}
+    """Map every official mention's text to its fullest mention (`Dũng` -> `Trần Văn Dũng`):
+    the longest (then earliest) mention whose name ends with it and is at least as long as
+    its last mention of that name.
+
+    Names are compared once per distinct name and suffix length, not mention by mention, so
+    thousands of mentions of a few names cost little."""
+    best: dict[str, Entity] = {}  # per name: its longest, then earliest, mention
+    last: dict[str, Entity] = {}  # per name: its last mention (whose length sets the bar)
     for mention in officials:
         key = _name_key(mention["text"])
-        candidates = [o for o in officials if _name_key(o["text"]).endswith(key) and len(o["text"]) >= len(mention["text"])]
-        out[key] = max(candidates, key=lambda o: (len(o["text"]), -o["start"]))
+        last[key] = mention
+        held = best.get(key)
+        if held is None or (len(mention["text"]), -mention["start"]) > (len(held["text"]), -held["start"]):
+            best[key] = mention
+    lengths = sorted({len(k) for k in last})
+    endings: dict[str, list[str]] = {}  # name -> the names that end with it
+    for longer in best:
+        for n in lengths:
+            if n > len(longer):
+                break
+            suffix = longer[len(longer) - n :]
+            if suffix in last:
+                endings.setdefault(suffix, []).append(longer)
+    out: dict[str, Entity] = {}
+    for key, mention in last.items():
+        fits = [best[k] for k in endings[key] if len(best[k]["text"]) >= len(mention["text"])]
+        out[key] = max(fits, key=lambda o: (len(o["text"]), -o["start"]))
     return out
 
 
@@ -111,6 +126,84 @@ def main_province(provinces: list[Entity]) -> Entity | None:
     return next(p for name, p in names if name == ranked[0][0])
 
 
+class _Sorted:
+    """One label's entities, sorted by start, for the queries linking makes per value.
+
+    Valid only when they are disjoint and non-empty (what the pipeline produces): then ends
+    are sorted too, and the few entities `_Neighbours` returns decide the pick functions
+    exactly as the whole list would."""
+
+    def __init__(self, entities: list[Entity]) -> None:
+        self.entities = entities
+        self.starts = [e["start"] for e in entities]
+        self.ends = [e["end"] for e in entities]
+
+    def inside(self, bounds: tuple[int, int]) -> tuple[int, int]:
+        """The index range of the entities within bounds."""
+        return bisect_left(self.starts, bounds[0]), bisect_right(self.ends, bounds[1])
+
+    def last_ending_by(self, pos: int, lo: int = 0, hi: int | None = None) -> Entity | None:
+        k = bisect_right(self.ends, pos, lo, len(self.ends) if hi is None else hi)
+        return self.entities[k - 1] if k > lo else None
+
+    def first_starting_from(self, pos: int, lo: int = 0, hi: int | None = None) -> Entity | None:
+        hi = len(self.starts) if hi is None else hi
+        k = bisect_left(self.starts, pos, lo, hi)
+        return self.entities[k] if k < hi else None
+
+
+def _disjoint(entities: list[Entity]) -> bool:
+    reach = -1
+    for e in entities:  # sorted by start
+        if e["end"] <= e["start"] or e["start"] < reach:
+            return False
+        reach = e["end"]
+    return True
+
+
+def _present(*entities: Entity | None) -> list[Entity]:
+    out: list[Entity] = []
+    for e in entities:
+        if e is not None and all(e is not o for o in out):
+            out.append(e)
+    return sorted(out, key=lambda e: e["start"])
+
+
+class _Neighbours:
+    """For each value, the handful of entities that can decide its indicator, official and
+    province (see `_Sorted`), found by bisection instead of scanning the document."""
+
+    def __init__(self, values: list[Entity], indicators: list[Entity], officials: list[Entity], provinces: list[Entity]) -> None:
+        self.values, self.indicators = _Sorted(values), _Sorted(indicators)
+        self.officials, self.provinces = _Sorted(officials), _Sorted(provinces)
+
+    def around(
+        self, value: Entity, sentence: tuple[int, int], paragraph: tuple[int, int]
+    ) -> tuple[list[Entity], list[Entity], list[Entity], list[Entity]]:
+        start, end = value["start"], value["end"]
+        lo, hi = self.values.inside(sentence)
+        values = _present(self.values.last_ending_by(start, lo, hi), self.values.first_starting_from(end, lo, hi))
+        lo, hi = self.indicators.inside(sentence)
+        indicators = _present(
+            self.indicators.last_ending_by(start, lo, hi), self.indicators.first_starting_from(end, lo, hi)
+        )
+        lo, hi = self.officials.inside(sentence)
+        p_lo, p_hi = self.officials.inside(paragraph)
+        officials = _present(
+            self.officials.entities[lo] if lo < hi else None,
+            self.officials.last_ending_by(start, lo, hi),
+            self.officials.last_ending_by(start, p_lo, p_hi),
+            self.officials.last_ending_by(start),
+            self.officials.entities[0] if self.officials.entities else None,
+        )
+        lo, hi = self.provinces.inside(sentence)
+        k = bisect_right(self.provinces.starts, start, lo, hi)
+        provinces = _present(
+            self.provinces.entities[k - 1] if k > lo else None, self.provinces.entities[k] if k < hi else None
+        )
+        return values, indicators, officials, provinces
+
+
 def link_targets(text: str, entities: list[Entity]) -> list[dict[str, Any]]:
     by_label: dict[str, list[Entity]] = {}
     for e in sorted(entities, key=lambda e: e["start"]):
@@ -119,18 +212,31 @@ def link_targets(text: str, entities: list[Entity]) -> list[dict[str, Any]]:
     indicators = by_label.get("INDICATOR", [])
     officials = by_label.get("OFFICIAL", [])
     provinces = by_label.get("PROVINCE", [])
-    sentence_spans = sentences(text)
-    paragraph_spans = paragraphs(text)
+    sentence_spans = SpanIndex(sentences(text))
+    paragraph_spans = SpanIndex(paragraphs(text))
     names = full_names(officials)
     article_province = main_province(provinces)
+    # Overlapping spans (hand-made input) are linked by scanning, as before; the pipeline's
+    # are disjoint and take the bisection path, linear in the document.
+    near = _Neighbours(values, indicators, officials, provinces) if all(map(_disjoint, by_label.values())) else None
+    roles: dict[tuple[int, int], str | None] = {}
+
+    def role_at(start: int, end: int) -> str | None:
+        if (start, end) not in roles:
+            roles[(start, end)] = find_role(text, start, end)
+        return roles[(start, end)]
 
     tuples: list[dict[str, Any]] = []
     for value in values:
-        sentence = _containing(sentence_spans, value["start"])
-        paragraph = _containing(paragraph_spans, value["start"])
-        indicator = pick_indicator(value, _inside(indicators, sentence), _inside(values, sentence))
-        official = pick_official(value, sentence, paragraph, officials)
-        province_mentions = _inside(provinces, sentence)
+        sentence = sentence_spans.containing(value["start"])
+        paragraph = paragraph_spans.containing(value["start"])
+        if near is not None:
+            near_values, near_indicators, near_officials, near_provinces = near.around(value, sentence, paragraph)
+        else:
+            near_values, near_indicators, near_officials, near_provinces = values, indicators, officials, provinces
+        indicator = pick_indicator(value, _inside(near_indicators, sentence), _inside(near_values, sentence))
+        official = pick_official(value, sentence, paragraph, near_officials)
+        province_mentions = _inside(near_provinces, sentence)
         if province_mentions:
             province = min(province_mentions, key=lambda p: abs(p["start"] - value["start"]))
         else:
@@ -139,7 +245,7 @@ def link_targets(text: str, entities: list[Entity]) -> list[dict[str, Any]]:
         official_payload = None
         if official is not None:
             full = names.get(_name_key(official["text"]), official)
-            role = find_role(text, official["start"], official["end"]) or find_role(text, full["start"], full["end"])
+            role = role_at(official["start"], official["end"]) or role_at(full["start"], full["end"])
             official_payload = {"name": full["text"], "role": role, "start": official["start"], "end": official["end"]}
         scores = [value["score"]] + ([indicator["score"]] if indicator else [])
         tuples.append(

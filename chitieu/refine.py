@@ -33,9 +33,10 @@ import re
 from typing import Any
 
 from chitieu.goal_classifier import GoalReader, vote_values
-from chitieu.goals import reports_result
+from chitieu.goals import DocumentCues
+from chitieu.intervals import Occupied
 from chitieu.provinces import resolve
-from chitieu.text import sentences
+from chitieu.text import SpanIndex, sentences
 
 Entity = dict[str, Any]
 
@@ -117,21 +118,22 @@ def join_fragments(text: str, entities: list[Entity]) -> list[Entity]:
     return out
 
 
-def _free(entities: list[Entity], start: int, end: int, me: Entity) -> bool:
-    return all(e is me or e["end"] <= start or e["start"] >= end for e in entities)
-
-
-def complete_value(text: str, entity: Entity, entities: list[Entity]) -> Entity:
+def complete_value(text: str, entity: Entity, entities: list[Entity], occupied: Occupied | None = None) -> Entity:
+    """The value grown over the comparator before it and the unit, range or `trở lên` after
+    it, where those words are free of other entities. `occupied` holds the ranges of
+    `entities` (refine keeps one for the whole document); a value's own range never counts,
+    as only the words next to it are asked about."""
+    occupied = occupied or Occupied((e["start"], e["end"]) for e in entities)
     start, end = entity["start"], entity["end"]
     if not re.search(r"\d", text[start:end]):
         return entity
     tail = (_TAIL_AFTER_PERCENT if text[end - 1] == "%" else _TAIL).match(text, end)
-    if tail and tail.end() > end and _free(entities, end, tail.end(), entity):
+    if tail and tail.end() > end and not occupied.overlaps(end, tail.end()):
         end = tail.end()
     head = _HEAD.search(text, max(0, start - 20), start)
     if head:
         head_start = head.start("word") if head.group("word") else head.start("sign")
-        if _free(entities, head_start, start, entity):
+        if not occupied.overlaps(head_start, start):
             start = head_start
     if (start, end) == (entity["start"], entity["end"]):
         return entity
@@ -140,8 +142,13 @@ def complete_value(text: str, entity: Entity, entities: list[Entity]) -> Entity:
 
 def refine(text: str, entities: list[Entity], goal_classifier: GoalReader | None = None) -> list[Entity]:
     """Entities after the province and value constraints; offsets index `text`. With a goal
-    classifier, TARGET_VALUEs are then put to the vote of `chitieu.goal_classifier`."""
-    bounds = sentences(text)
+    classifier, TARGET_VALUEs are then put to the vote of `chitieu.goal_classifier`.
+
+    Sentences, their clauses and cue words are read once per document (`DocumentCues`) and
+    entities are found by bisection, so the time grows with the document, not with its
+    values x its length."""
+    bounds = SpanIndex(sentences(text))
+    cues = DocumentCues(text)
     out: list[Entity] = []
     for entity in entities:
         if entity["label"] == "PROVINCE" and resolve(entity["text"]) is None:
@@ -152,23 +159,25 @@ def refine(text: str, entities: list[Entity], goal_classifier: GoalReader | None
                 continue
         out.append(entity)
     out = join_fragments(text, out)
+    occupied = Occupied((e["start"], e["end"]) for e in out)
     for i, entity in enumerate(out):
         if entity["label"] == "TARGET_VALUE":
-            out[i] = complete_value(text, entity, out)
-    out = [e for e in out if e["label"] != "TARGET_VALUE" or not _is_result(text, bounds, e)]
+            out[i] = complete_value(text, entity, out, occupied)
+            # The words a value grew over were free; later values must not take them.
+            if out[i]["start"] < entity["start"]:
+                occupied.add(out[i]["start"], entity["start"])
+            if out[i]["end"] > entity["end"]:
+                occupied.add(entity["end"], out[i]["end"])
+    out = [e for e in out if e["label"] != "TARGET_VALUE" or not _is_result(bounds, cues, e)]
     if goal_classifier is not None:
-        out = vote_values(text, out, goal_classifier)
-    with_values = {_sentence_of(bounds, e["start"]) for e in out if e["label"] == "TARGET_VALUE"}
-    return [e for e in out if e["label"] != "INDICATOR" or _sentence_of(bounds, e["start"]) in with_values]
+        out = vote_values(text, out, goal_classifier, cues)
+    with_values = {bounds.index(e["start"]) for e in out if e["label"] == "TARGET_VALUE"}
+    return [e for e in out if e["label"] != "INDICATOR" or bounds.index(e["start"]) in with_values]
 
 
-def _is_result(text: str, bounds: list[tuple[int, int]], entity: Entity) -> bool:
-    k = _sentence_of(bounds, entity["start"])
+def _is_result(bounds: SpanIndex, cues: DocumentCues, entity: Entity) -> bool:
+    k = bounds.index(entity["start"])
     if k < 0:
         return False
-    s_start, s_end = bounds[k]
-    return reports_result(text[s_start:s_end], entity["start"] - s_start, min(entity["end"], s_end) - s_start)
-
-
-def _sentence_of(bounds: list[tuple[int, int]], pos: int) -> int:
-    return next((k for k, (s, e) in enumerate(bounds) if s <= pos < e), -1)
+    s_start, s_end = bounds.spans[k]
+    return cues.sentence(s_start, s_end).reports_result(entity["start"] - s_start, min(entity["end"], s_end) - s_start)

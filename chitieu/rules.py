@@ -56,7 +56,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
-from chitieu.goals import CLAUSE_BREAK_RE, is_stated_goal
+from chitieu.goals import CLAUSE_BREAK_RE, DocumentCues
 from chitieu.provinces import find_mentions, match_key
 from chitieu.roles import HEAD_RE, SURNAME_KEYS, has_stop_word
 from chitieu.text import sentences
@@ -134,26 +134,32 @@ class ValueCandidate(NamedTuple):
     sentence_end: int
 
 
+_PERIOD_RE = re.compile(r"\d{4}\s*[-–—]\s*\d{4}\b")
+
+
 def value_candidates(text: str) -> list[ValueCandidate]:
     """Every value expression of rule V1, goal or not; periods such as `2021 - 2025` excluded."""
     out = []
     for s_start, s_end in sentences(text):
         sentence = text[s_start:s_end]
         for m in _VALUE_RE.finditer(sentence):
-            if m.group("num") and re.match(r"\d{4}\s*[-–—]\s*\d{4}\b", sentence[m.start("num") :]):
+            if m.group("num") and _PERIOD_RE.match(sentence, m.start("num")):
                 continue
             out.append(ValueCandidate(s_start + m.start(), s_start + m.end(), s_start, s_end))
     return out
 
 
-def goal_values(text: str, candidates: Sequence[ValueCandidate] | None = None) -> list[tuple[int, int]]:
+def goal_values(
+    text: str, candidates: Sequence[ValueCandidate] | None = None, cues: DocumentCues | None = None
+) -> list[tuple[int, int]]:
     """The (start, end) of the value expressions (`value_candidates`, unless given) that
-    rules V2 and V3 read as goals."""
-    return [
-        (c.start, c.end)
-        for c in (value_candidates(text) if candidates is None else candidates)
-        if is_stated_goal(text[c.sentence_start : c.sentence_end], c.start - c.sentence_start, c.end - c.sentence_start)
-    ]
+    rules V2 and V3 read as goals. `cues` shares one reading of each sentence with other stages."""
+    cues = cues or DocumentCues(text)
+    out = []
+    for c in value_candidates(text) if candidates is None else candidates:
+        if cues.sentence(c.sentence_start, c.sentence_end).is_stated_goal(c.start - c.sentence_start, c.end - c.sentence_start):
+            out.append((c.start, c.end))
+    return out
 
 
 def _span(text: str, start: int, end: int, label: str, score: float) -> dict:
