@@ -226,6 +226,39 @@ def pick_campaign(
     return picked
 
 
+def pick_test_topup(
+    corpus: Path, shared: Path, taken: list[Document], count: int, seed: int, min_cues: int = 4
+) -> list[Document]:
+    """More test articles after the campaign: the draw gave test too few goals (15 of its
+    first 18 articles state none), so `count` more are drawn, seeded, among the qualifying
+    articles with at least `min_cues` goal cues before a figure, past the same
+    near-duplicate check against the corpus and the campaign's picks."""
+    documents = read_documents(corpus)
+    seen = [(shingles(d.text), set(FIGURE.findall(d.text))) for d in [*documents, *taken]]
+    taken_ids = {d.id for d in taken}
+    pool = [(i, t) for i, t in campaign_pool(corpus, shared) if i not in taken_ids and len(CAMPAIGN_GOAL_CUE.findall(t)) >= min_cues]
+    random.Random(seed + 2).shuffle(pool)
+    picked: list[Document] = []
+    for article_id, text in pool:
+        own, figures = shingles(text), set(FIGURE.findall(text))
+        if any(len(own & s) > 0.05 * max(1, min(len(own), len(s))) or len(figures & f) >= 3 for s, f in seen):
+            continue
+        seen.append((own, figures))
+        meta = {
+            "source": SOURCE,
+            "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
+            "date": "2017",
+            "campaign": "2026-12-05",
+            "pick": f"test-topup (>= {min_cues} goal cues)",
+            "kind": kind_of(text),
+            "split": "test",
+        }
+        picked.append(Document(id=article_id, text=text, meta=meta))
+        if len(picked) == count:
+            break
+    return picked
+
+
 def campaign_splits(picked: list[Document], n_test: int, n_dev: int, seed: int) -> dict[str, str]:
     """id -> split: a seeded draw, so test holds both halves of the pick in proportion."""
     order = [d.id for d in picked]
@@ -244,6 +277,7 @@ def main() -> None:
     parser.add_argument("--save-scores", type=Path)
     parser.add_argument("--test", type=int, default=36, help="--campaign: how many picks go to test")
     parser.add_argument("--dev", type=int, default=24, help="--campaign: how many picks go to dev")
+    parser.add_argument("--test-topup", type=int, default=0, help="--campaign: this many more goal-dense articles for test")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--corpus", type=Path, default=annotations_dir() / "corpus.jsonl")
@@ -267,6 +301,8 @@ def main() -> None:
     splits = campaign_splits(picked, args.test, args.dev, args.seed)
     for doc in picked:
         doc.meta["split"] = splits[doc.id]
+    if args.test_topup:
+        picked += pick_test_topup(args.corpus, args.shared, picked, args.test_topup, args.seed)
     write_documents(picked, args.out)
     print(f"{len(picked)} articles -> {args.out}")
 
