@@ -56,3 +56,21 @@ benchmark-batch: install-batch
 	  $(BIN)/chitieu batch ../shared/corpus_unlabeled/vn_news_2017.jsonl.gz --limit $(BATCH_DOCS) \
 	    --engine $$engine --output $(BATCH_BENCH)/$$engine --progress-interval 60 || exit 1; \
 	done
+
+# A real Label Studio with chitieu as its ML backend (see README, "Label Studio"): Label
+# Studio is installed into its own virtual environment (its Django stack would clash with
+# chitieu's), started on loopback with a fresh data folder, and driven through its REST
+# API. About 5 minutes the first time (the install), 2-3 minutes after.
+.PHONY: test-labelstudio
+LABEL_STUDIO_VERSION := 1.23.2
+LS_VENV := .venv-ls
+LS_STAMP := $(LS_VENV)/.label-studio-$(LABEL_STUDIO_VERSION)
+$(LS_STAMP):
+	rm -rf $(LS_VENV)
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --upgrade pip
+	$(LS_VENV)/bin/pip install 'label-studio==$(LABEL_STUDIO_VERSION)'
+	touch $@
+
+test-labelstudio: install-dev $(LS_STAMP)
+	LABEL_STUDIO_BIN=$(abspath $(LS_VENV))/bin/label-studio $(BIN)/python -m pytest -m labelstudio -v -s tests/integration
