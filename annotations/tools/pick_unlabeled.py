@@ -226,18 +226,19 @@ def pick_campaign(
     return picked
 
 
-def pick_test_topup(
-    corpus: Path, shared: Path, taken: list[Document], count: int, seed: int, min_cues: int = 4
+def pick_topup(
+    corpus: Path, shared: Path, taken: list[Document], count: int, seed: int, split: str, min_cues: int
 ) -> list[Document]:
-    """More test articles after the campaign: the draw gave test too few goals (15 of its
-    first 18 articles state none), so `count` more are drawn, seeded, among the qualifying
-    articles with at least `min_cues` goal cues before a figure, past the same
-    near-duplicate check against the corpus and the campaign's picks."""
+    """More articles for one split after the campaign: its first draw holds too few goals
+    (22 of its first 36 test articles and about a third of the first train articles state
+    none), so `count` more are drawn, seeded, among the qualifying articles with at least
+    `min_cues` goal cues before a figure, past the same near-duplicate check against the
+    corpus and every article taken before."""
     documents = read_documents(corpus)
     seen = [(shingles(d.text), set(FIGURE.findall(d.text))) for d in [*documents, *taken]]
     taken_ids = {d.id for d in taken}
     pool = [(i, t) for i, t in campaign_pool(corpus, shared) if i not in taken_ids and len(CAMPAIGN_GOAL_CUE.findall(t)) >= min_cues]
-    random.Random(seed + 2).shuffle(pool)
+    random.Random(seed + {"test": 2, "train": 3, "dev": 4}[split]).shuffle(pool)
     picked: list[Document] = []
     for article_id, text in pool:
         own, figures = shingles(text), set(FIGURE.findall(text))
@@ -249,9 +250,52 @@ def pick_test_topup(
             "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
             "date": "2017",
             "campaign": "2026-12-05",
-            "pick": f"test-topup (>= {min_cues} goal cues)",
+            "pick": f"{split}-topup (>= {min_cues} goal cues)",
             "kind": kind_of(text),
-            "split": "test",
+            "split": split,
+        }
+        picked.append(Document(id=article_id, text=text, meta=meta))
+        if len(picked) == count:
+            break
+    return picked
+
+
+def pick_goal_dense(
+    corpus: Path, shared: Path, taken: list[Document], count: int, seed: int, split: str, min_rule_goals: int = 4
+) -> list[Document]:
+    """Articles dense in goals, for a split that the cue-based draws left short of values
+    (the cue words also head national politics: the 24 cue-dense test articles held 6
+    values). Any 800-9,000-character article with a goal cue before a figure qualifies
+    when the rule baseline's goal check (`chitieu.rules.goal_values`) finds at least
+    `min_rule_goals` goals in it; seeded order, the same near-duplicate check. The rules
+    only choose which articles to read: annotators never see their output."""
+    from chitieu.rules import goal_values
+
+    documents = read_documents(corpus)
+    seen = [(shingles(d.text), set(FIGURE.findall(d.text))) for d in [*documents, *taken]]
+    excluded = {d.id for d in [*documents, *taken]}
+    pool = []
+    for article_id, raw in unlabeled_articles(shared):
+        if article_id in excluded:
+            continue
+        text = unicodedata.normalize("NFC", raw)
+        if 800 <= len(text) <= 9000 and CAMPAIGN_GOAL_CUE.search(text) and len(goal_values(text)) >= min_rule_goals:
+            pool.append((article_id, text))
+    random.Random(seed + {"test": 5, "train": 6, "dev": 7}[split]).shuffle(pool)
+    picked: list[Document] = []
+    for article_id, text in pool:
+        own, figures = shingles(text), set(FIGURE.findall(text))
+        if any(len(own & s) > 0.05 * max(1, min(len(own), len(s))) or len(figures & f) >= 3 for s, f in seen):
+            continue
+        seen.append((own, figures))
+        meta = {
+            "source": SOURCE,
+            "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
+            "date": "2017",
+            "campaign": "2026-12-05",
+            "pick": f"goal-dense (>= {min_rule_goals} rule goals)",
+            "kind": kind_of(text),
+            "split": split,
         }
         picked.append(Document(id=article_id, text=text, meta=meta))
         if len(picked) == count:
@@ -278,6 +322,8 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=36, help="--campaign: how many picks go to test")
     parser.add_argument("--dev", type=int, default=24, help="--campaign: how many picks go to dev")
     parser.add_argument("--test-topup", type=int, default=0, help="--campaign: this many more goal-dense articles for test")
+    parser.add_argument("--dense-test", type=int, default=0, help="--campaign: then this many articles with >= 4 rule goals for test")
+    parser.add_argument("--dense-train", type=int, default=0, help="--campaign: then this many more for train")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--corpus", type=Path, default=annotations_dir() / "corpus.jsonl")
@@ -302,7 +348,10 @@ def main() -> None:
     for doc in picked:
         doc.meta["split"] = splits[doc.id]
     if args.test_topup:
-        picked += pick_test_topup(args.corpus, args.shared, picked, args.test_topup, args.seed)
+        picked += pick_topup(args.corpus, args.shared, picked, args.test_topup, args.seed, "test", min_cues=4)
+    for split, count in (("test", args.dense_test), ("train", args.dense_train)):
+        if count:
+            picked += pick_goal_dense(args.corpus, args.shared, picked, count, args.seed, split)
     write_documents(picked, args.out)
     print(f"{len(picked)} articles -> {args.out}")
 
