@@ -191,5 +191,5 @@ def import_tasks(
         docs.append(Document(id=doc_id, text=nfc_text, spans=spans, meta=meta).with_span_texts())
         report.documents += 1
         report.spans += len(spans)
-        report.empty += not spans
+        report.empty += 0 if spans else 1
     return docs, report
