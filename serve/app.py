@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -21,22 +23,25 @@ from chitieu.serve.logging import configure_logging, get_logger
 from chitieu.serve.metrics import Metrics
 from chitieu.serve.middleware import RequestContext
 from chitieu.serve.routes import admin, extract, health, labelstudio
+from chitieu.serve.routes.common import described as errors_described
 from chitieu.serve.settings import Settings
-from chitieu.serve.state import Loader, ModelSlot, load_extractor, startup_model_folder
+from chitieu.serve.state import Loader, ModelSlot, load_extractor, public_load_error, startup_model_folder
 
 log = get_logger("app")
 
 
 async def _initial_load(service: Service) -> None:
+    folder: Path | None = None
     try:
         folder = startup_model_folder(service.settings)
         loaded, _ = await service.slot.swap_to(folder)
-        service.metrics.set_model(loaded.extractor.info, folder.name)
+        service.swapped_in(loaded)
     except asyncio.CancelledError:
         raise
-    except Exception as err:  # keep serving /health and /admin/reload; /ready says why
-        service.slot.error = f"{type(err).__name__}: {err}"
-        log.error("model failed to load", extra={"error": service.slot.error})
+    except Exception as err:  # keep serving /health and /admin/reload; /ready says what to do
+        # Anyone may read /ready: it gets what to do, the log keeps paths and exception names.
+        service.slot.error = public_load_error(err)
+        log.error("model failed to load", extra={"folder": str(folder) if folder else None, "error": f"{type(err).__name__}: {err}"})
 
 
 @asynccontextmanager
@@ -48,6 +53,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         micro_batch=settings.micro_batch_windows,
         max_wait_s=settings.max_wait_ms / 1000,
         metrics=app.state.metrics,
+        policy=settings.admission_policy(),
+        large_document_chars=settings.large_document_chars,
     )
     slot = ModelSlot(app.state.loader, settings.device, settings.micro_batch_windows)
     service = Service(settings, app.state.metrics, slot, batcher)
@@ -59,6 +66,33 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         loading.cancel()
         app.state.service = None
         await asyncio.to_thread(batcher.close)
+
+
+#: Answers any operation with a body can give before its route runs: the body unparsable
+#: (400), over the byte limit (413), compressed (415), not matching the schema (422).
+_BODY_ANSWERS = (400, 413, 415, 422)
+
+
+def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
+    """FastAPI's document, plus what only this app's settings know (the configured limits)
+    and the answers the middleware and body parser give for every operation with a body."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = FastAPI.openapi(app)
+    components = schema["components"]["schemas"]
+    for name in ("Document", "ExtractRequest"):
+        components[name]["properties"]["text"]["maxLength"] = settings.max_text_chars
+    components["BatchRequest"]["properties"]["documents"]["maxItems"] = settings.max_batch_documents
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    described = errors_described()
+    for path in schema["paths"].values():
+        for operation in path.values():
+            if "requestBody" not in operation:
+                continue
+            for code in _BODY_ANSWERS:
+                operation["responses"].setdefault(str(code), {"description": described[code], "content": error})
+    app.openapi_schema = schema
+    return schema
 
 
 def create_app(settings: Settings | None = None, *, loader: Loader | None = None) -> FastAPI:
@@ -79,6 +113,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
     for module in (extract, health, labelstudio, admin):
         app.include_router(module.router)
     errors.install(app)
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,11 +1,23 @@
-"""Micro-batching of model windows across concurrent requests, off the event loop.
+"""Micro-batching of model windows across concurrent requests, off the event loop, fairly.
 
-A request is admitted (or refused with `QueueFull` when `queue_size` documents are already
-in flight: the backlog is bounded), its documents are prepared on a small thread pool, and
-their windows join one shared queue. Model worker threads take up to `micro_batch` windows
-from whichever requests are waiting, make one `extractor.run` call, and hand every window
-its probabilities; when a document has all of them it is finished (decode + link) on the
-pool again. The event loop only awaits futures.
+A request is first admitted by its expected work (`chitieu.serve.admission`: refused at
+once with `QueueFull` when it could not be answered in good time). Its documents are
+prepared on a CPU lane, and their windows wait in the request's own queue. Model worker
+threads take up to `micro_batch` windows round-robin across the waiting requests (one
+window from each in turn), make one `extractor.run` call, and hand every window its
+probabilities; when a document has all of them it is finished (decode, refine, link) on
+a CPU lane again. The event loop only awaits futures.
+
+No request waits behind another's whole document: a short request's window goes into the
+next model call even while a 100,000-character article is being read, and documents of
+`large_document_chars` or more are prepared and finished on their own lane, so a long
+post-processing never holds up a short one.
+
+Cancellation: `extract` is a coroutine; cancelling the task that awaits it (the client
+has gone: `chitieu.serve.middleware` does this for every route when the connection
+drops) removes the request's windows from the queues, so the model never runs them, drops
+its CPU steps that have not started, and frees its admission at once. Routes need nothing
+more than `await service.batcher.extract(...)`; `/predict` gets the same for free.
 
 Every window remembers the extractor that prepared it and is only ever batched with
 windows of the same extractor, so a model swapped in mid-request never sees token ids
@@ -26,6 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from chitieu.pipeline import Prepared
+from chitieu.serve.admission import Admission, AdmissionPolicy, Overloaded, Ticket
 from chitieu.serve.logging import get_logger
 from chitieu.serve.metrics import Metrics
 from chitieu.windows import Window
@@ -47,11 +60,10 @@ class Extracting(Protocol):
 
 
 class QueueFull(RuntimeError):
-    def __init__(self, pending: int, asked: int, limit: int, retry_after: int = 1) -> None:
-        super().__init__(
-            f"the server is busy ({pending} documents in flight, limit {limit}); retry after {retry_after} s"
-            + (" or send smaller batches" if asked > 1 else "")
-        )
+    """Refused at admission (429); nothing was queued."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
         self.retry_after = retry_after
 
 
@@ -61,6 +73,8 @@ class BatcherClosed(RuntimeError):
 
 @dataclass(eq=False)
 class _Job:
+    """One document's windows and the future of their probabilities."""
+
     extractor: Extracting
     n_windows: int
     future: concurrent.futures.Future[list[np.ndarray]] = field(default_factory=concurrent.futures.Future)
@@ -79,6 +93,14 @@ class _Item:
     window: Window
 
 
+@dataclass(eq=False)
+class _Turn:
+    """One request's windows waiting for the model, in document order; requests take turns."""
+
+    extractor: Extracting
+    items: deque[_Item] = field(default_factory=deque)
+
+
 class Batcher:
     def __init__(
         self,
@@ -88,18 +110,23 @@ class Batcher:
         micro_batch: int = 8,
         max_wait_s: float = 0.005,
         metrics: Metrics | None = None,
+        policy: AdmissionPolicy | None = None,
+        large_document_chars: int = 8_000,
     ) -> None:
         self.queue_size = queue_size
         self.micro_batch = micro_batch
         self.max_wait_s = max_wait_s
         self.metrics = metrics
-        self._items: deque[_Item] = deque()
+        self.large_document_chars = large_document_chars
+        self.admission = Admission(policy, max_documents=queue_size)
+        self._turns: deque[_Turn] = deque()
         self._cond = threading.Condition()
-        self._pending = 0
         self._closed = False
         # Tokenising and decoding are per document and cheap next to the model, but still
-        # too slow for the event loop on a 100k-character article.
+        # too slow for the event loop on a 100k-character article; long documents get their
+        # own lane so that they never hold up short ones.
         self._cpu = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chitieu-cpu")
+        self._cpu_large = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chitieu-cpu-large")
         self._threads = [
             threading.Thread(target=self._work, name=f"chitieu-model-{i}", daemon=True) for i in range(workers)
         ]
@@ -108,90 +135,134 @@ class Batcher:
 
     @property
     def pending(self) -> int:
-        return self._pending
+        """Documents admitted and not yet answered."""
+        return self.admission.documents
+
+    @property
+    def queued_windows(self) -> int:
+        with self._cond:
+            return sum(len(t.items) for t in self._turns)
+
+    def calibrate(self, texts: list[str], seconds: float) -> None:
+        """Seed the throughput estimate with one measured extraction (the model's warm-up)."""
+        self.admission.throughput.seed(self.admission.cost(texts), seconds)
+        self._gauge()
 
     async def extract(self, extractor: Extracting, docs: Sequence[tuple[str | None, str]]) -> list[dict[str, Any]]:
         """Results in the order of `docs`; raises QueueFull without queueing anything."""
-        self._admit(len(docs))
+        ticket = self._admit([text for _, text in docs])
+        turn = _Turn(extractor)
         futures: list[concurrent.futures.Future[list[np.ndarray]]] = []
+        completed = False
         try:
-            prepared = await asyncio.gather(*(self._on_cpu(extractor.prepare, text, doc_id) for doc_id, text in docs))
+            prepared = await asyncio.gather(
+                *(self._on_cpu(len(text), extractor.prepare, text, doc_id) for doc_id, text in docs)
+            )
             for p in prepared:  # appended one by one so `finally` can cancel a partial enqueue
-                futures.append(self._enqueue(extractor, p))
+                futures.append(self._enqueue(turn, p))
             probs = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
-            return list(await asyncio.gather(*(self._on_cpu(extractor.finish, p, pr) for p, pr in zip(prepared, probs))))
+            results = await asyncio.gather(
+                *(self._on_cpu(len(p.text), extractor.finish, p, pr) for p, pr in zip(prepared, probs))
+            )
+            completed = True
+            return list(results)
         finally:
             # A cancelled request (client gone) drops its windows from the queue.
             for f in futures:
                 f.cancel()
-            self._release(len(docs))
+            self._drop(turn)
+            self.admission.release(ticket, completed)
+            self._gauge()
+            with self._cond:
+                self._cond.notify_all()  # close() may be waiting for the last request
 
-    def _on_cpu(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+    def _on_cpu(self, size: int, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        pool = self._cpu_large if size >= self.large_document_chars else self._cpu
         try:
-            return asyncio.get_running_loop().run_in_executor(self._cpu, fn, *args)
+            return asyncio.get_running_loop().run_in_executor(pool, fn, *args)
         except RuntimeError as err:  # the pool is shut down
             raise BatcherClosed("the server is shutting down; retry on another instance") from err
 
-    def _admit(self, n: int) -> None:
-        with self._cond:
-            if self._closed:
-                raise BatcherClosed("the server is shutting down; retry on another instance")
-            if self._pending + n > self.queue_size:
-                if self.metrics:
-                    self.metrics.rejected.inc(n)
-                raise QueueFull(self._pending, n, self.queue_size)
-            self._pending += n
-            self._gauge()
-
-    def _release(self, n: int) -> None:
-        with self._cond:
-            self._pending -= n
-            self._gauge()
-            self._cond.notify_all()  # close() may be waiting for the last request
+    def _admit(self, texts: list[str]) -> Ticket:
+        if self._closed:
+            raise BatcherClosed("the server is shutting down; retry on another instance")
+        try:
+            ticket = self.admission.admit(texts)
+        except Overloaded as err:
+            if self.metrics:
+                self.metrics.rejected.inc(len(texts))
+            raise QueueFull(str(err), err.retry_after) from None
+        self._gauge()
+        return ticket
 
     def _gauge(self) -> None:
         if self.metrics:
-            self.metrics.queue_depth.set(self._pending)
-            self.metrics.queued_windows.set(len(self._items))
+            self.metrics.queue_depth.set(self.admission.documents)
+            self.metrics.queued_windows.set(sum(len(t.items) for t in self._turns))
+            self.metrics.backlog_seconds.set(self.admission.backlog_seconds())
+            self.metrics.throughput.set(self.admission.throughput.rate)
 
-    def _enqueue(self, extractor: Extracting, prepared: Prepared) -> concurrent.futures.Future[list[np.ndarray]]:
-        job = _Job(extractor, len(prepared.windows))
+    def _enqueue(self, turn: _Turn, prepared: Prepared) -> concurrent.futures.Future[list[np.ndarray]]:
+        job = _Job(turn.extractor, len(prepared.windows))
         if not prepared.windows:
             job.future.set_result([])
             return job.future
         with self._cond:
             if self._closed:
                 raise BatcherClosed("the server is shutting down; retry on another instance")
-            self._items.extend(_Item(job, i, w) for i, w in enumerate(prepared.windows))
-            self._gauge()
+            if not turn.items:
+                self._turns.append(turn)
+            turn.items.extend(_Item(job, i, w) for i, w in enumerate(prepared.windows))
             self._cond.notify(len(prepared.windows))
+        self._gauge()
         return job.future
 
+    def _drop(self, turn: _Turn) -> None:
+        with self._cond:
+            if turn.items:
+                turn.items.clear()
+                try:
+                    self._turns.remove(turn)
+                except ValueError:
+                    pass
+
     def _take(self, extractor: Extracting | None, limit: int) -> list[_Item]:
-        """Up to `limit` queued windows of one extractor (the oldest window's when None), FIFO."""
+        """Up to `limit` queued windows of one extractor (the first waiting request's when
+        None), one from each request in turn; requests served go to the back of the line."""
         taken: list[_Item] = []
-        kept: deque[_Item] = deque()
-        while self._items:
-            item = self._items.popleft()
-            if item.job.future.done():  # cancelled or already failed: nothing to compute
-                continue
-            if extractor is None:
-                extractor = item.job.extractor
-            if len(taken) < limit and item.job.extractor is extractor:
-                taken.append(item)
-            else:
-                kept.append(item)
+        served: list[_Turn] = []
+        while len(taken) < limit:
+            progressed = False
+            for turn in list(self._turns):
                 if len(taken) >= limit:
                     break
-        kept.extend(self._items)
-        self._items = kept
+                while turn.items and turn.items[0].job.future.done():  # cancelled or failed
+                    turn.items.popleft()
+                if not turn.items:
+                    self._turns.remove(turn)
+                    continue
+                if extractor is None:
+                    extractor = turn.extractor
+                if turn.extractor is not extractor:
+                    continue
+                taken.append(turn.items.popleft())
+                progressed = True
+                if turn not in served:
+                    served.append(turn)
+            if not progressed:
+                break
+        for turn in served:
+            if turn in self._turns:
+                self._turns.remove(turn)
+                if turn.items:
+                    self._turns.append(turn)
         return taken
 
     def _next_batch(self) -> list[_Item] | None:
         with self._cond:
             batch: list[_Item] = []
             while not batch:
-                while not self._items and not self._closed:
+                while not self._turns and not self._closed:
                     self._cond.wait()
                 if self._closed:
                     return None
@@ -203,12 +274,11 @@ class Batcher:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                if not self._items:
+                if not self._turns:
                     self._cond.wait(left)
                 batch += self._take(batch[0].job.extractor, self.micro_batch - len(batch))
-                if self._items and len(batch) < self.micro_batch:
+                if self._turns and len(batch) < self.micro_batch:
                     break  # what is left belongs to another model; don't hold these back
-            self._gauge()
             return batch
 
     def _work(self) -> None:
@@ -216,6 +286,7 @@ class Batcher:
             batch = self._next_batch()
             if batch is None:
                 return
+            self._gauge()
             extractor = batch[0].job.extractor
             try:
                 probs = extractor.run([item.window for item in batch])
@@ -244,16 +315,17 @@ class Batcher:
         """
         with self._cond:
             self._closed = True
-            leftover = list(self._items)
-            self._items.clear()
+            leftover = [item for turn in self._turns for item in turn.items]
+            self._turns.clear()
             self._cond.notify_all()
         for item in leftover:
             _settle(item.job.future, error=BatcherClosed("the server shut down before this request ran"))
         for thread in self._threads:
             thread.join(timeout=timeout)
         with self._cond:
-            self._cond.wait_for(lambda: self._pending == 0, timeout=timeout)
+            self._cond.wait_for(lambda: self.admission.documents == 0, timeout=timeout)
         self._cpu.shutdown(wait=False, cancel_futures=True)
+        self._cpu_large.shutdown(wait=False, cancel_futures=True)
 
 
 def _settle(

@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request, status
 from chitieu.serve.batcher import Batcher
 from chitieu.serve.metrics import Metrics
 from chitieu.serve.settings import Settings
-from chitieu.serve.state import Loaded, ModelSlot
+from chitieu.serve.state import WARMUP_TEXT, Loaded, ModelSlot
 
 
 @dataclass
@@ -19,6 +19,12 @@ class Service:
     metrics: Metrics
     slot: ModelSlot
     batcher: Batcher
+
+    def swapped_in(self, loaded: Loaded) -> None:
+        """Bookkeeping after a model is swapped in: its metrics, and the admission's first
+        guess of its speed (its warm-up), until served requests measure it."""
+        self.metrics.set_model(loaded.extractor.info, loaded.folder.name)
+        self.batcher.calibrate([WARMUP_TEXT], loaded.warm_seconds)
 
 
 def get_service(request: Request) -> Service:
@@ -37,8 +43,8 @@ def require_model(service: ServiceDep) -> Loaded:
     loaded = service.slot.current
     if loaded is None:
         detail = "the model is still loading; retry shortly"
-        if service.slot.error:
-            detail = f"no model is loaded ({service.slot.error}); an operator must fix it or POST /admin/reload"
+        if service.slot.error:  # already free of paths and exception names (state.public_load_error)
+            detail = f"no model is loaded: {service.slot.error}"
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail, headers={"Retry-After": "5"})
     return loaded
 

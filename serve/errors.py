@@ -6,6 +6,7 @@ Client mistakes are 4xx with the field at fault; only a bug or a broken model gi
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -46,17 +47,31 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
     )
 
 
+def body_parse_message(cause: BaseException | None) -> str:
+    """Why a JSON body could not be parsed, and what to send instead (never the body itself)."""
+    if isinstance(cause, UnicodeDecodeError):
+        return (
+            f"the body is not UTF-8 (byte {cause.start} cannot be decoded); "
+            "send JSON encoded as UTF-8 with Content-Type: application/json"
+        )
+    if isinstance(cause, RecursionError):
+        return "the JSON nests too deep to read; send a flat JSON object with Content-Type: application/json"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return (
+            f"a number in the body has more than {sys.get_int_max_str_digits()} digits; "
+            "send shorter numbers, or long ones as strings"
+        )
+    return "the body could not be read as JSON; send a JSON object encoded as UTF-8 with Content-Type: application/json"
+
+
 async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     detail: Any = exc.detail
     status_code = exc.status_code
     if status_code == 400 and detail == _BODY_PARSE_ERROR:
         if BODY_TOO_LARGE in request.scope:  # the middleware cut a streamed body short
             status_code, detail = 413, too_large(request.scope[BODY_TOO_LARGE])
-        else:
-            detail = (
-                "the body could not be read as UTF-8 JSON (bytes that are not UTF-8, or nesting too deep); "
-                "send a flat JSON object encoded as UTF-8 with Content-Type: application/json"
-            )
+        else:  # FastAPI raises this `from` the parser's own error, which says what went wrong
+            detail = body_parse_message(exc.__cause__)
     message = detail if isinstance(detail, str) else str(detail)
     return JSONResponse(status_code=status_code, content={"detail": detail, "message": message}, headers=exc.headers)
 

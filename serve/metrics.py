@@ -31,7 +31,15 @@ class Metrics:
             "chitieu_queued_windows", "Windows waiting for a model worker", registry=self.registry
         )
         self.rejected = Counter(
-            "chitieu_rejected_total", "Documents refused because the queue was full", registry=self.registry
+            "chitieu_rejected_total", "Documents refused at admission (429: busy)", registry=self.registry
+        )
+        self.backlog_seconds = Gauge(
+            "chitieu_backlog_seconds", "Expected seconds to answer the admitted requests", registry=self.registry
+        )
+        self.throughput = Gauge(
+            "chitieu_throughput_units_per_second",
+            "Measured speed: characters (plus a fixed overhead per document) answered per busy second",
+            registry=self.registry,
         )
         self.batch_windows = Histogram(
             "chitieu_model_batch_windows",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
 from chitieu.labels import LABELS
+from chitieu.serve.state import MODEL_NAME_PATTERN
 
 Label = Literal[LABELS]  # type: ignore[valid-type]
 
@@ -29,8 +30,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Declared for clients and schema-driven tests; `check_text` enforces it, with its message.
+NON_BLANK = r"\S"
+
+
 class Document(Strict):
-    text: str = Field(description="The article text (plain text; paragraphs separated by newlines).")
+    text: str = Field(
+        description="The article text (plain text; paragraphs separated by newlines), not blank; at most "
+        "max_text_chars characters (413 beyond).",
+        json_schema_extra={"pattern": NON_BLANK},
+    )
     id: str | None = Field(None, max_length=256, description="Your id for the document, echoed back.")
 
     @field_validator("text")
@@ -44,7 +53,9 @@ class ExtractRequest(Document):
 
 
 class BatchRequest(Strict):
-    documents: list[Document] = Field(min_length=1, description="Answered in the same order.")
+    documents: list[Document] = Field(
+        min_length=1, description="Answered in the same order; at most max_batch_documents (413 beyond)."
+    )
 
 
 class ModelRef(BaseModel):
@@ -144,7 +155,12 @@ class ModelInfo(BaseModel):
 
 
 class ReloadRequest(Strict):
-    model: str = Field(description="A folder name directly under the models directory.", examples=["e5-small-2025-11"])
+    model: str = Field(
+        description="A folder name directly under the models directory (400 for anything else, 404 when absent).",
+        examples=["e5-small-2025-11"],
+        # Declared here, enforced by state.safe_model_folder (a 400 that says the rule).
+        json_schema_extra={"pattern": MODEL_NAME_PATTERN, "minLength": 1, "maxLength": 200},
+    )
 
 
 class ReloadResponse(BaseModel):
@@ -157,9 +173,13 @@ class ReloadResponse(BaseModel):
 # between Label Studio versions, so these bodies accept unknown fields instead of failing.
 
 
+# Strict ids: JSON `false` is not project 0 (lax mode would turn a bool into an int).
+Id = StrictInt | StrictStr | None
+
+
 class LSTask(BaseModel):
     model_config = ConfigDict(extra="allow")
-    id: int | str | None = None
+    id: Id = None
     data: dict[str, Any]
 
 
@@ -167,7 +187,7 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     tasks: list[LSTask]
     model_version: str | None = None
-    project: str | int | None = None
+    project: Id = None
     label_config: str | None = None
     params: dict[str, Any] | None = None
 
@@ -200,7 +220,7 @@ class PredictResponse(BaseModel):
 
 class SetupRequest(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
-    project: str | int | None = None
+    project: Id = None
     label_schema: str | None = Field(None, alias="schema")
     hostname: str | None = None
     access_token: str | None = Field(None, repr=False)

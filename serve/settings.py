@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from chitieu.paths import models_dir as default_models_dir
+from chitieu.serve.admission import AdmissionPolicy
 
 
 class Settings(BaseSettings):
@@ -28,8 +29,19 @@ class Settings(BaseSettings):
     max_batch_documents: int = Field(default=16, ge=1)
     #: Threads running the model (and as many for tokenising/decoding).
     workers: int = Field(default=1, ge=1, le=64)
-    #: Documents admitted and not yet answered; beyond this requests get 429.
+    #: Documents admitted and not yet answered, at most; beyond this requests get 429.
     queue_size: int = Field(default=64, ge=1)
+    #: Admission by expected work (chitieu.serve.admission): a request is admitted when it is
+    #: expected to finish within max(latency_budget_s, max_slowdown x its time alone) beside
+    #: the admitted ones; others get 429 with Retry-After at once.
+    latency_budget_s: float = Field(default=0.5, ge=0)
+    max_slowdown: float = Field(default=2.0, ge=1)
+    #: How long SIGTERM waits for running requests (then they answer 503); the admitted
+    #: backlog is kept within 80% of it.
+    shutdown_grace_s: float = Field(default=30.0, gt=0, le=600)
+    #: Documents at least this long (9 in 10 articles are shorter) are tokenised and
+    #: post-processed on their own threads, so they never hold up short ones.
+    large_document_chars: int = Field(default=8_000, ge=1)
     #: Windows per model call, pooled across concurrent requests.
     micro_batch_windows: int = Field(default=8, ge=1)
     #: How long a worker waits for more windows to fill a micro-batch.
@@ -67,6 +79,13 @@ class Settings(BaseSettings):
                 "a full batch could never be admitted; raise the queue size or lower the batch limit"
             )
         return self
+
+    def admission_policy(self) -> AdmissionPolicy:
+        return AdmissionPolicy(
+            latency_budget_s=self.latency_budget_s,
+            max_slowdown=self.max_slowdown,
+            drain_budget_s=0.8 * self.shutdown_grace_s,
+        )
 
     @property
     def max_body_bytes(self) -> int:

@@ -8,6 +8,7 @@ two models inside one request and never fails a request that is already running.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,26 +44,59 @@ class WarmupFailed(RuntimeError):
     """The model loaded but its first extraction failed (the server's or the model's fault)."""
 
 
+#: Adapter kinds this chitieu can serve (`adapter.kind`, from the folder's adapter.json or files).
+SERVABLE_ADAPTER_KINDS = ("e5", "phobert")
+#: What a model folder name may be, for /admin/reload and CHITIEU_MODEL: the names training
+#: writes (`e5-small-20261201-152247-1afde457`, `--name curve-0.25`), nothing that is a path.
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$"
+_MODEL_NAME_RE = re.compile(MODEL_NAME_PATTERN)
+
+
 def load_extractor(directory: Path, device: str, batch_size: int) -> Extracting:
     from chitieu.extractor import Extractor
 
-    return Extractor.load(directory, device=device, batch_size=batch_size)
+    _quiet_progress_bars()
+    extractor = Extractor.load(directory, device=device, batch_size=batch_size)
+    kind = getattr(extractor.adapter, "kind", None)
+    if kind not in SERVABLE_ADAPTER_KINDS:
+        raise ValueError(
+            f"the folder's adapter kind is {kind!r}; this chitieu serves {', '.join(SERVABLE_ADAPTER_KINDS)} models: "
+            "retrain it with this version or fix adapter.json"
+        )
+    return extractor
+
+
+def _quiet_progress_bars() -> None:
+    # transformers draws a tqdm bar on stderr while it loads weights: it would land in the
+    # JSON log on every load and reload.
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
 
 def safe_model_folder(models_dir: Path, name: str) -> Path:
     """`models_dir/name` for a plain folder name that stays inside models_dir.
 
-    Raises BadModelName for anything with a path in it (separators, `..`, absolute paths,
-    symlinks leading outside), ModelNotFound when there is no such folder.
+    Raises BadModelName for anything but MODEL_NAME_PATTERN (separators, `..`, absolute
+    paths, names too long for the file system, text that is not valid Unicode) and for
+    symlinks leading outside, ModelNotFound when there is no such folder.
     """
-    if not name or name.strip() != name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
-        raise BadModelName(f"model must be a folder name directly under the models directory, got {name!r}")
+    if not _MODEL_NAME_RE.fullmatch(name):
+        shown = name[:60] + "..." if len(name) > 60 else name
+        raise BadModelName(
+            f"model must be a folder name directly under the models directory (letters, digits, `.`, `_`, `+`, `-`, "
+            f"at most 200, starting with a letter or digit), got {shown!r}"
+        )
     root = Path(models_dir).resolve()
-    folder = (root / name).resolve()
+    try:
+        folder = (root / name).resolve()
+        is_dir = folder.is_dir()
+    except (OSError, ValueError) as err:  # the file system refuses the name
+        raise BadModelName(f"model {name!r} is not a usable folder name in the models directory ({err.strerror or err})") from None
     # resolve() follows symlinks, so a link pointing outside the models dir is caught here.
     if folder.parent != root:
         raise BadModelName(f"model {name!r} resolves outside the models directory; use a folder inside it")
-    if not folder.is_dir():
+    if not is_dir:
         available = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
         raise ModelNotFound(f"no model folder {name!r} in the models directory; available: {available or 'none'}")
     return root / name
@@ -85,11 +119,26 @@ def startup_model_folder(settings: Settings) -> Path:
     return promoted
 
 
+def public_load_error(err: Exception) -> str:
+    """What /ready and unauthenticated 503s may say about a failed load: what to do, without
+    the paths and exception names that the log keeps."""
+    if isinstance(err, ModelNotFound):
+        return (
+            "no model to serve: the configured folder is missing or models/PROMOTED names none; "
+            "set CHITIEU_MODEL or promote a model, then POST /admin/reload"
+        )
+    if isinstance(err, BadModelName):
+        return "CHITIEU_MODEL is not a folder name under the models directory; fix it and restart"
+    return "the model failed to load (the server log says why); an operator must fix it or POST /admin/reload"
+
+
 @dataclass
 class Loaded:
     extractor: Extracting
     folder: Path
     loaded_at: float
+    #: One warm extraction of WARMUP_TEXT (seconds): the first guess of the service's speed.
+    warm_seconds: float = 0.0
 
 
 class ModelSlot:
@@ -112,10 +161,15 @@ class ModelSlot:
         try:
             prepared = extractor.prepare(WARMUP_TEXT, "warmup")
             extractor.finish(prepared, extractor.run(prepared.windows))
+            # Timed again, warm: the admission's first guess of how fast this model is.
+            warm_started = time.monotonic()
+            prepared = extractor.prepare(WARMUP_TEXT, "warmup")
+            extractor.finish(prepared, extractor.run(prepared.windows))
+            warm_seconds = time.monotonic() - warm_started
         except Exception as err:
             raise WarmupFailed(f"it loaded but its warm-up extraction failed: {type(err).__name__}: {err}") from err
         log.info("model loaded", extra={"folder": str(folder), "seconds": round(time.monotonic() - started, 3)})
-        return Loaded(extractor, folder, time.time())
+        return Loaded(extractor, folder, time.time(), warm_seconds)
 
     async def swap_to(self, folder: Path) -> tuple[Loaded, Loaded | None]:
         """Load and warm `folder` off the event loop, then swap it in: (new, replaced).

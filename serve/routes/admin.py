@@ -6,12 +6,12 @@ import secrets
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chitieu.serve.deps import ServiceDep
 from chitieu.serve.logging import get_logger
-from chitieu.serve.routes.common import errors
+from chitieu.serve.routes.common import errors, read_json_body
 from chitieu.serve.schemas import ReloadRequest, ReloadResponse
 from chitieu.serve.settings import SettingsDep
 from chitieu.serve.state import BadModelName, LoadFailed, ModelNotFound, WarmupFailed, safe_model_folder
@@ -40,14 +40,25 @@ def require_admin(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong admin token")
 
 
+#: An admin body is a model name: a few hundred bytes; anything much larger is refused unread.
+ADMIN_BODY_BYTES = 4096
+
+
 @router.post(
     "/reload",
     response_model=ReloadResponse,
     dependencies=[Depends(require_admin)],
-    responses=errors(400, 401, 403, 404, 422),
+    responses=errors(400, 401, 403, 404, 413, 415, 422, 500),
     summary="Load a model folder, warm it up and swap it in",
+    # The body is read by the route itself, after the token check; this documents it.
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ReloadRequest.model_json_schema()}}}
+    },
 )
-async def reload(body: ReloadRequest, settings: SettingsDep, service: ServiceDep) -> Any:
+async def reload(request: Request, settings: SettingsDep, service: ServiceDep) -> Any:
+    """The token is checked before the body is read (a dependency), and the body is read
+    only up to ADMIN_BODY_BYTES: an unauthenticated client gets 401/403 whatever it sends."""
+    body = await read_json_body(request, ReloadRequest, ADMIN_BODY_BYTES)
     try:
         folder = safe_model_folder(settings.models_dir, body.model)
     except BadModelName as err:
@@ -67,7 +78,7 @@ async def reload(body: ReloadRequest, settings: SettingsDep, service: ServiceDep
         log.warning("reload failed", extra={"model": body.model, "error": str(err)})
         raise HTTPException(code, f"cannot load model {body.model!r}: {err}{kept}") from None
     service.metrics.reloads.labels("ok").inc()
-    service.metrics.set_model(loaded.extractor.info, folder.name)
+    service.swapped_in(loaded)
     log.info("model swapped", extra={"model": folder.name, "previous": previous.folder.name if previous else None})
     return {
         "model": {**loaded.extractor.info, "folder": folder.name, "loaded_at": loaded.loaded_at},
