@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -166,3 +167,57 @@ def test_versions_and_label_config_are_served(client: TestClient) -> None:
 def test_webhook_is_acknowledged(client: TestClient) -> None:
     r = client.post("/webhook", json={"action": "ANNOTATION_CREATED", "annotation": {"id": 1}})
     assert r.status_code == 200 and r.json()["action"] == "ANNOTATION_CREATED"
+
+
+def test_a_selection_whose_client_has_gone_stops_using_the_model(tmp_path: Path) -> None:
+    # Label Studio gives up after ML_TIMEOUT_PREDICT (100 s by default) and closes the
+    # connection; the slices not yet run must never reach the model.
+    root = tmp_path / "models"
+    write_fake_model(root / "slow", name="slow", version="1", delay=0.2)
+    write_promoted(root, "slow")
+    settings = Settings(models_dir=root, device="cpu", max_batch_documents=2)
+    app = create_app(settings, loader=fake_loader)
+    tasks = [{"id": i, "data": {"text": TEXT}} for i in range(20)]  # 10 slices of 2, a model call each at least
+    with TestClient(app) as client:
+        for _ in range(500):
+            if client.get("/ready").status_code == 200:
+                break
+        runner = app.state.service.slot.current.extractor.runner
+        warmup_calls = len(runner.calls)
+
+        async def post_then_leave() -> list[int]:
+            body = json.dumps({"tasks": tasks}).encode()
+            left = anyio.Event()
+            sent: list[dict[str, Any]] = []
+            delivered = False
+
+            async def receive() -> dict[str, Any]:
+                nonlocal delivered
+                if not delivered:
+                    delivered = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                await left.wait()
+                return {"type": "http.disconnect"}
+
+            async def send(message: dict[str, Any]) -> None:
+                sent.append(message)
+
+            scope = {
+                "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+                "path": "/predict", "raw_path": b"/predict", "query_string": b"", "root_path": "",
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+            }
+            async with anyio.create_task_group() as group:
+                group.start_soon(app, scope, receive, send)
+                while len(runner.calls) == warmup_calls:
+                    await anyio.sleep(0.01)
+                left.set()  # the client goes while the first slice runs
+            await anyio.sleep(1.0)  # long enough for several more slices, had they run
+            return [m.get("status", 0) for m in sent if m["type"] == "http.response.start"]
+
+        with logged() as lines:
+            statuses = client.portal.call(post_then_leave)
+        assert len(runner.calls) - warmup_calls <= 2, runner.calls  # the slice running when it left, at most one more
+        assert statuses in ([], [499])
+        assert any(line.get("path") == "/predict" and line.get("status") == 499 for line in lines), lines
