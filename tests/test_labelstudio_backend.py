@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from chitieu.label_config import LABEL_CONFIG, parse_label_config
 from chitieu.model_folder import write_promoted
 from chitieu.serve.app import create_app
+from chitieu.serve.batcher import QueueFull
 from chitieu.serve.logging import LOGGER_NAME, JsonFormatter
 from chitieu.serve.settings import Settings
 from chitieu.serve.testing import TEXT, fake_loader, write_fake_model
@@ -221,3 +222,23 @@ def test_a_selection_whose_client_has_gone_stops_using_the_model(tmp_path: Path)
         assert len(runner.calls) - warmup_calls <= 2, runner.calls  # the slice running when it left, at most one more
         assert statuses in ([], [499])
         assert any(line.get("path") == "/predict" and line.get("status") == 499 for line in lines), lines
+
+
+def test_a_slice_refused_for_a_busy_server_waits_instead_of_losing_the_selection(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batcher = client.app.state.service.batcher
+    real = batcher.extract
+    refusals: list[int] = []
+
+    async def busy_once(extractor: Any, docs: Any) -> Any:
+        if not refusals:
+            refusals.append(len(docs))
+            raise QueueFull("the server is busy", retry_after=1)
+        return await real(extractor, docs)
+
+    monkeypatch.setattr(batcher, "extract", busy_once)
+    tasks = [{"id": i, "data": {"text": TEXT}} for i in range(4)]  # two slices of 3 and 1
+    r = client.post("/predict", json={"tasks": tasks})
+    assert r.status_code == 200, r.text
+    assert refusals == [3] and all(len(p["result"]) == 4 for p in r.json()["results"])
