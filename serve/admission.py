@@ -6,7 +6,8 @@ requests. Here each request costs its characters plus a fixed overhead per docum
 units), the service measures how many units it completes per second while busy
 (`Throughput`), and a request is admitted only when, served fairly alongside the admitted
 ones (the batcher gives every request its turn at the model), it is expected to finish
-within `max(latency_budget_s, max_slowdown x its own time alone)`, and the whole admitted
+within `max(latency_budget_s, max_slowdown x its own time alone)` (the admitted requests
+counted by the work they have left), and the whole admitted
 backlog fits `drain_budget_s` (the shutdown grace, so SIGTERM never strands admitted work).
 Everything else is refused at once with 429 and a Retry-After of the time the backlog
 needs to drain. An idle service admits any request, however long: nothing could serve it
@@ -26,7 +27,7 @@ class AdmissionPolicy:
     #: Every admitted request may take this long, whatever its size (seconds).
     latency_budget_s: float = 0.5
     #: ...or this many times its time alone, when that is longer.
-    max_slowdown: float = 2.0
+    max_slowdown: float = 1.5
     #: The admitted backlog must drain within this (the shutdown grace, less a margin).
     drain_budget_s: float = 24.0
     #: Fixed cost of a document, in characters: tokenising, one more window, linking.
@@ -45,11 +46,20 @@ class Overloaded(RuntimeError):
 
 @dataclass(eq=False)
 class Ticket:
-    """One admitted request: its cost in units and its documents."""
+    """One admitted request: its cost in units, its documents, and how far the model is
+    through its windows (the batcher counts them), so that a request nearly done weighs
+    little on the next admission."""
 
     cost: float
     documents: int
     admitted_at: float = field(default_factory=time.monotonic)
+    windows: int = 0
+    windows_done: int = 0
+
+    def remaining(self) -> float:
+        if self.windows <= 0:
+            return self.cost
+        return self.cost * max(0.0, 1.0 - self.windows_done / self.windows)
 
 
 class Throughput:
@@ -105,7 +115,7 @@ class Admission:
 
     @property
     def backlog_units(self) -> float:
-        return sum(t.cost for t in self._tickets)
+        return sum(t.remaining() for t in list(self._tickets))
 
     def backlog_seconds(self) -> float:
         return self.backlog_units / self.throughput.rate
@@ -121,7 +131,7 @@ class Admission:
         with self._lock:
             self._tick()
             rate = self.throughput.rate
-            backlog = sum(t.cost for t in self._tickets)
+            backlog = sum(t.remaining() for t in self._tickets)
             if self._documents + len(texts) > self.max_documents:
                 raise Overloaded(
                     f"the server is busy ({self._documents} documents in flight, limit {self.max_documents}); "
@@ -130,7 +140,9 @@ class Admission:
                 )
             if self.by_work and self._tickets:
                 alone = cost / rate
-                shared = (sum(min(t.cost, cost) for t in self._tickets) + cost) / rate
+                # Served in turns beside the admitted ones, it waits for each of them up to
+                # its own size (processor sharing), then for itself.
+                shared = (sum(min(t.remaining(), cost) for t in self._tickets) + cost) / rate
                 allowed = max(self.policy.latency_budget_s, self.policy.max_slowdown * alone)
                 if shared > allowed or (backlog + cost) / rate > self.policy.drain_budget_s:
                     raise Overloaded(

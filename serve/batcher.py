@@ -77,6 +77,7 @@ class _Job:
 
     extractor: Extracting
     n_windows: int
+    ticket: Ticket
     future: concurrent.futures.Future[list[np.ndarray]] = field(default_factory=concurrent.futures.Future)
     probs: list[np.ndarray | None] = field(default_factory=list)
     remaining: int = 0
@@ -98,6 +99,7 @@ class _Turn:
     """One request's windows waiting for the model, in document order; requests take turns."""
 
     extractor: Extracting
+    ticket: Ticket
     items: deque[_Item] = field(default_factory=deque)
 
 
@@ -151,7 +153,7 @@ class Batcher:
     async def extract(self, extractor: Extracting, docs: Sequence[tuple[str | None, str]]) -> list[dict[str, Any]]:
         """Results in the order of `docs`; raises QueueFull without queueing anything."""
         ticket = self._admit([text for _, text in docs])
-        turn = _Turn(extractor)
+        turn = _Turn(extractor, ticket)
         futures: list[concurrent.futures.Future[list[np.ndarray]]] = []
         completed = False
         try:
@@ -203,7 +205,8 @@ class Batcher:
             self.metrics.throughput.set(self.admission.throughput.rate)
 
     def _enqueue(self, turn: _Turn, prepared: Prepared) -> concurrent.futures.Future[list[np.ndarray]]:
-        job = _Job(turn.extractor, len(prepared.windows))
+        job = _Job(turn.extractor, len(prepared.windows), turn.ticket)
+        turn.ticket.windows += len(prepared.windows)
         if not prepared.windows:
             job.future.set_result([])
             return job.future
@@ -304,6 +307,7 @@ class Batcher:
                     job = item.job
                     job.probs[item.index] = p
                     job.remaining -= 1
+                    job.ticket.windows_done += 1
                     if job.remaining == 0:
                         _settle(job.future, result=job.probs)
 

@@ -292,6 +292,41 @@ def test_admission_compares_the_expected_time_with_the_budget() -> None:
     assert admission.documents == 0 and admission.backlog_units == 0
 
 
+def test_a_request_nearly_done_weighs_little_on_the_next_admission() -> None:
+    policy = AdmissionPolicy(latency_budget_s=0, max_slowdown=1.5, drain_budget_s=100, document_overhead_chars=0, initial_rate=1000)
+    admission = Admission(policy)
+    first = admission.admit(["x" * 1000])
+    with pytest.raises(Overloaded):
+        admission.admit(["x" * 1000])  # 1 s + 1 s > 1.5 x 1 s
+    first.windows, first.windows_done = 10, 8  # the batcher counts the model's progress
+    assert admission.backlog_units == pytest.approx(200)
+    admission.admit(["x" * 1000])  # 0.2 s + 1 s
+
+
+def test_the_batcher_counts_each_requests_windows(tmp_path: Path) -> None:
+    extractor = fake_loader(write_fake_model(tmp_path / "a"))
+    text = "\n".join([TEXT] * 5)
+
+    async def body() -> None:
+        batcher = Batcher(workers=1, micro_batch=2, max_wait_s=0)
+        seen: list[Any] = []
+        admit = batcher.admission.admit
+
+        def spy(texts: list[str]) -> Any:
+            seen.append(admit(texts))
+            return seen[-1]
+
+        batcher.admission.admit = spy  # type: ignore[method-assign]
+        try:
+            await batcher.extract(extractor, [("a", text), ("b", TEXT)])
+        finally:
+            await asyncio.to_thread(batcher.close)
+        [ticket] = seen
+        assert ticket.windows == len(extractor.prepare(text).windows) + 1 == ticket.windows_done
+
+    asyncio.run(body())
+
+
 def test_throughput_is_learnt_from_completed_requests() -> None:
     admission = Admission(AdmissionPolicy(document_overhead_chars=0, initial_rate=1_000_000))
     for _ in range(30):
