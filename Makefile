@@ -27,6 +27,18 @@ test: install-dev
 test-slow: install-dev
 	$(BIN)/python -m pytest -m slow
 
+# The service under attack and under load (see README, "Reliability checks"): schemathesis
+# over every operation with many examples (minutes), and 2x the measured capacity for
+# MINUTES on loopback with the promoted model (about MINUTES + 3 minutes).
+FUZZ_EXAMPLES ?= 300
+MINUTES ?= 5
+.PHONY: fuzz loadtest
+fuzz: install-dev
+	CHITIEU_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_service_fuzz.py -q
+
+loadtest: install-dev
+	mkdir -p reports && $(BIN)/chitieu loadtest --minutes $(MINUTES) --out reports/loadtest.json
+
 # F1 against training size: the default recipe on nested shares of the train split (early
 # stopping on dev), then one report with the curve. About an hour on 2 CPU cores.
 CURVE_DIR ?= runs
