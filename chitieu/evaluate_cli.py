@@ -93,6 +93,41 @@ def evaluate_model(extractor: Any, folder: Path, docs: Sequence[Document], chunk
     }
 
 
+def ablation_systems(extractor: Any, folder: Path, docs: Sequence[Document], chunk: int = DEFAULT_CHUNK) -> list[dict[str, Any]]:
+    """The model with each post-tagger component switched off in turn, then with all of them
+    off (the tagger alone). The tagger runs once per document; only the finish stage repeats."""
+    from chitieu.extractor import COMPONENTS
+
+    info = model_info(extractor, folder)
+    variants: list[tuple[str, frozenset[str]]] = [(f"- {c}", frozenset({c})) for c in COMPONENTS]
+    variants.append(("tagger alone", frozenset(COMPONENTS)))
+    outputs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in variants}
+    started = time.perf_counter()
+    for k in range(0, len(docs), chunk):
+        part = docs[k : k + chunk]
+        prepared = [extractor.prepare(d.text, d.id) for d in part]
+        probs = extractor.run([w for p in prepared for w in p.windows])
+        at = 0
+        for p in prepared:
+            mine = probs[at : at + len(p.windows)]
+            at += len(p.windows)
+            for name, skip in variants:
+                outputs[name].append(extractor.finish(p, mine, skip))
+    seconds = time.perf_counter() - started
+    return [
+        {
+            "name": f"{info['name']} {name}",
+            "kind": "ablation",
+            "model": {**info, "train_documents": None},
+            "note": f"the model with {'every post-tagger component' if name == 'tagger alone' else name[2:]} switched off",
+            "labels": list(LABELS),
+            "seconds": round(seconds, 2),
+            "metrics": evaluate_predictions(docs, outputs[name]),
+        }
+        for name, _ in variants
+    ]
+
+
 def evaluate_baseline(baseline: Baseline, docs: Sequence[Document]) -> dict[str, Any]:
     outputs, seconds = baseline_predictions(baseline, docs)
     return {
@@ -165,6 +200,7 @@ def evaluate(
         typer.Option("--models-for-curve", help="Models (with train_documents in chitieu.json) for F1 against training size; repeat or comma-separate"),
     ] = None,
     chunk: Annotated[int, typer.Option("--chunk", min=1, help="Documents per extract_many call")] = DEFAULT_CHUNK,
+    ablation: Annotated[bool, typer.Option("--ablation", help="Also score the model with each post-tagger component off")] = False,
 ) -> None:
     """Score a model against gold spans and tuples; write report.json and report.html."""
     corpus = annotations if annotations is not None else annotations_dir()
@@ -212,6 +248,8 @@ def evaluate(
     curve: list[dict[str, Any]] = []
     for name, docs in docs_by_split.items():
         systems = [evaluate_model(extractor_for(f), f, docs, chunk) for f in folders]
+        if ablation:
+            systems += [a for f in folders for a in ablation_systems(extractor_for(f), f, docs, chunk)]
         systems += [evaluate_baseline(b, docs) for b in chosen_baselines]
         section: dict[str, Any] = {"documents": len(docs), "systems": systems, "compare": None}
         if compare_models:

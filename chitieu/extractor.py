@@ -20,10 +20,12 @@ from chitieu.indicators import IndicatorChooser, fill_indicators
 from chitieu.labels import LABELS
 from chitieu.linking import link_targets
 from chitieu.pipeline import Prepared, WindowRunner, decode, map_back, prepare
-from chitieu.refine import refine
+from chitieu.refine import REFINE_STEPS, refine
 from chitieu.windows import Window
 
 DEFAULT_OVERLAP = 32
+#: The post-tagger steps an ablation can switch off, in pipeline order.
+COMPONENTS = (*REFINE_STEPS, "indicator-chooser")
 
 
 class Extractor:
@@ -77,9 +79,11 @@ class Extractor:
     def run(self, windows: Sequence[Window]) -> list[np.ndarray]:
         return self.runner(windows)
 
-    def finish(self, prepared: Prepared, probs: Sequence[np.ndarray]) -> dict[str, Any]:
-        entities = refine(prepared.text, decode(prepared, probs), self.goal_classifier)
-        if self.indicator_chooser is not None:
+    def finish(self, prepared: Prepared, probs: Sequence[np.ndarray], skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """Decode -> refine -> indicator chooser -> link; `skip` leaves out steps by name
+        (`COMPONENTS`) for ablations."""
+        entities = refine(prepared.text, decode(prepared, probs), self.goal_classifier, skip & set(REFINE_STEPS))
+        if self.indicator_chooser is not None and "indicator-chooser" not in skip:
             entities = fill_indicators(prepared.text, entities, self.indicator_chooser)
         entities, targets = map_back(prepared, entities, link_targets(prepared.text, entities))
         info = self.info

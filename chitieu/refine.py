@@ -140,37 +140,54 @@ def complete_value(text: str, entity: Entity, entities: list[Entity], occupied: 
     return {**entity, "start": start, "end": end, "text": text[start:end]}
 
 
-def refine(text: str, entities: list[Entity], goal_classifier: GoalReader | None = None) -> list[Entity]:
+#: The refine stage's steps, in order, by the names `skip` (and `chitieu evaluate --ablation`) use.
+REFINE_STEPS = (
+    "province-gazetteer", "indicator-trim", "join-fragments", "value-completion", "result-check", "goal-vote",
+    "indicator-needs-value",
+)
+
+
+def refine(
+    text: str, entities: list[Entity], goal_classifier: GoalReader | None = None, skip: frozenset[str] = frozenset()
+) -> list[Entity]:
     """Entities after the province and value constraints; offsets index `text`. With a goal
-    classifier, TARGET_VALUEs are then put to the vote of `chitieu.goal_classifier`.
+    classifier, TARGET_VALUEs are then put to the vote of `chitieu.goal_classifier`. `skip`
+    names steps of `REFINE_STEPS` to leave out, for ablations.
 
     Sentences, their clauses and cue words are read once per document (`DocumentCues`) and
     entities are found by bisection, so the time grows with the document, not with its
     values x its length."""
+    unknown = skip - set(REFINE_STEPS)
+    if unknown:
+        raise ValueError(f"unknown refine steps {sorted(unknown)}: use names from {', '.join(REFINE_STEPS)}")
     bounds = SpanIndex(sentences(text))
     cues = DocumentCues(text)
     out: list[Entity] = []
     for entity in entities:
-        if entity["label"] == "PROVINCE" and resolve(entity["text"]) is None:
+        if entity["label"] == "PROVINCE" and "province-gazetteer" not in skip and resolve(entity["text"]) is None:
             continue
-        if entity["label"] == "INDICATOR":
+        if entity["label"] == "INDICATOR" and "indicator-trim" not in skip:
             entity = trim_indicator(text, entity)
             if entity is None:
                 continue
         out.append(entity)
-    out = join_fragments(text, out)
+    if "join-fragments" not in skip:
+        out = join_fragments(text, out)
     occupied = Occupied((e["start"], e["end"]) for e in out)
     for i, entity in enumerate(out):
-        if entity["label"] == "TARGET_VALUE":
+        if entity["label"] == "TARGET_VALUE" and "value-completion" not in skip:
             out[i] = complete_value(text, entity, out, occupied)
             # The words a value grew over were free; later values must not take them.
             if out[i]["start"] < entity["start"]:
                 occupied.add(out[i]["start"], entity["start"])
             if out[i]["end"] > entity["end"]:
                 occupied.add(entity["end"], out[i]["end"])
-    out = [e for e in out if e["label"] != "TARGET_VALUE" or not _is_result(bounds, cues, e)]
-    if goal_classifier is not None:
+    if "result-check" not in skip:
+        out = [e for e in out if e["label"] != "TARGET_VALUE" or not _is_result(bounds, cues, e)]
+    if goal_classifier is not None and "goal-vote" not in skip:
         out = vote_values(text, out, goal_classifier, cues)
+    if "indicator-needs-value" in skip:
+        return out
     with_values = {bounds.index(e["start"]) for e in out if e["label"] == "TARGET_VALUE"}
     return [e for e in out if e["label"] != "INDICATOR" or bounds.index(e["start"]) in with_values]
 

@@ -51,3 +51,21 @@ def test_default_model_output_on_the_seeds_follows_the_schema(default_model_dir)
     seeds = [d for d in load_corpus(annotations_dir()) if d.id.startswith("seed-")]
     for doc, result in zip(seeds, extractor.extract_many([(d.id, d.text) for d in seeds])):
         check(result, doc.text)
+
+
+def test_the_ablation_scores_the_model_with_each_component_off_from_one_tagger_run(tmp_path):
+    from chitieu.corpus import Document, Span
+    from chitieu.evaluate_cli import ablation_systems
+    from chitieu.extractor import COMPONENTS
+
+    extractor = fake_extractor()
+    full = extractor.extract(TEXT, "d")
+    gold = Document(id="d", text=TEXT, spans=[Span(start=e["start"], end=e["end"], label=e["label"]) for e in full["entities"]])
+    calls = []
+    runner = extractor.runner
+    extractor.runner = lambda windows: calls.append(len(windows)) or runner(windows)
+    systems = ablation_systems(extractor, tmp_path, [gold])
+    assert len(calls) == 1, "the tagger runs once for every variant"
+    assert [s["name"].split(" ", 1)[1] for s in systems] == [*(f"- {c}" for c in COMPONENTS), "tagger alone"]
+    assert all(s["kind"] == "ablation" for s in systems)
+    assert max(s["metrics"]["strict"]["micro"]["f1"] for s in systems) == 1.0

@@ -119,3 +119,21 @@ def test_a_value_that_reports_a_result_or_an_estimate_is_dropped_with_its_indica
 def test_a_goal_or_a_value_without_a_result_word_keeps_the_models_judgement(text, value):
     (kept,) = refine(text, [ent(text, value, "TARGET_VALUE")])
     assert kept["text"] == value
+
+
+def test_each_step_can_be_skipped_by_name_for_ablations():
+    import pytest as _pytest
+
+    from chitieu.refine import REFINE_STEPS
+    from chitieu.refine import refine as _refine
+
+    text = "Hạ Long và Bến Tre phấn đấu tăng trưởng GRDP đạt 9,3% trở lên."
+    hl = {"start": 0, "end": 7, "text": "Hạ Long", "label": "PROVINCE", "score": 0.9}
+    value = {"start": text.index("9,3"), "end": text.index("9,3") + 3, "text": "9,3", "label": "TARGET_VALUE", "score": 0.9}
+    full = _refine(text, [hl, value])
+    assert [e["text"] for e in full] == ["9,3% trở lên"], "gazetteer drops Hạ Long; completion grows the value"
+    kept = _refine(text, [hl, value], skip=frozenset({"province-gazetteer", "value-completion"}))
+    assert [e["text"] for e in kept] == ["Hạ Long", "9,3"]
+    assert "goal-vote" in REFINE_STEPS
+    with _pytest.raises(ValueError, match="unknown refine steps"):
+        _refine(text, [value], skip=frozenset({"no-such-step"}))
