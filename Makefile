@@ -27,7 +27,7 @@ test: install-dev
 test-slow: install-dev
 	$(BIN)/python -m pytest -m slow
 
-# The service under attack and under load (see README, "Reliability checks"): schemathesis
+# The service under attack and under load (see README, "Overload, disconnects, shutdown"): schemathesis
 # over every operation with many examples (minutes), and 2x the measured capacity for
 # MINUTES on loopback with the promoted model (about MINUTES + 3 minutes).
 FUZZ_EXAMPLES ?= 300
