@@ -303,6 +303,40 @@ def pick_goal_dense(
     return picked
 
 
+def pick_predicted_dense(
+    corpus: Path, shared: Path, taken: list[Document], count: int, seed: int, split: str, predicted: dict[str, int],
+    min_targets: int = 2,
+) -> list[Document]:
+    """Articles of the campaign pool in which the promoted model finds at least
+    `min_targets` target tuples (`predicted`, committed beside this script): after the
+    cue- and rule-based draws left test at 110 values, the one reader of goals that is
+    right three times in four chooses what to read. Annotators never see its output."""
+    documents = read_documents(corpus)
+    seen = [(shingles(d.text), set(FIGURE.findall(d.text))) for d in [*documents, *taken]]
+    excluded = {d.id for d in [*documents, *taken]}
+    pool = [(i, t) for i, t in campaign_pool(corpus, shared) if i not in excluded and predicted.get(i, 0) >= min_targets]
+    random.Random(seed + {"test": 8, "train": 9, "dev": 10}[split]).shuffle(pool)
+    picked: list[Document] = []
+    for article_id, text in pool:
+        own, figures = shingles(text), set(FIGURE.findall(text))
+        if any(len(own & s) > 0.05 * max(1, min(len(own), len(s))) or len(figures & f) >= 3 for s, f in seen):
+            continue
+        seen.append((own, figures))
+        meta = {
+            "source": SOURCE,
+            "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
+            "date": "2017",
+            "campaign": "2026-12-05",
+            "pick": f"predicted-dense (>= {min_targets} model targets)",
+            "kind": kind_of(text),
+            "split": split,
+        }
+        picked.append(Document(id=article_id, text=text, meta=meta))
+        if len(picked) == count:
+            break
+    return picked
+
+
 def campaign_splits(picked: list[Document], n_test: int, n_dev: int, seed: int) -> dict[str, str]:
     """id -> split: a seeded draw, so test holds both halves of the pick in proportion."""
     order = [d.id for d in picked]
@@ -324,6 +358,8 @@ def main() -> None:
     parser.add_argument("--test-topup", type=int, default=0, help="--campaign: this many more goal-dense articles for test")
     parser.add_argument("--dense-test", type=int, default=0, help="--campaign: then this many articles with >= 4 rule goals for test")
     parser.add_argument("--dense-train", type=int, default=0, help="--campaign: then this many more for train")
+    parser.add_argument("--predicted", type=Path, help="--campaign: model target counts (JSON id -> count) for --predicted-test")
+    parser.add_argument("--predicted-test", type=int, default=0, help="--campaign: then this many articles with >= 2 model targets for test")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--corpus", type=Path, default=annotations_dir() / "corpus.jsonl")
@@ -352,6 +388,9 @@ def main() -> None:
     for split, count in (("test", args.dense_test), ("train", args.dense_train)):
         if count:
             picked += pick_goal_dense(args.corpus, args.shared, picked, count, args.seed, split)
+    if args.predicted_test:
+        predicted = json.loads(args.predicted.read_text(encoding="utf-8"))
+        picked += pick_predicted_dense(args.corpus, args.shared, picked, args.predicted_test, args.seed, "test", predicted)
     write_documents(picked, args.out)
     print(f"{len(picked)} articles -> {args.out}")
 
