@@ -51,11 +51,14 @@ class Extractor:
         self.overlap_tokens = overlap_tokens if overlap_tokens is not None else int(options.get("overlap_tokens", DEFAULT_OVERLAP))
 
     @classmethod
-    def load(cls, directory: Path, device: str = "auto", batch_size: int = 8) -> "Extractor":
+    def load(cls, directory: Path, device: str = "auto", batch_size: int = 8, engine: str = "auto") -> "Extractor":
+        """`engine`: fp32, int8, bf16, fp16 or auto (chitieu.engines)."""
+        from chitieu.engines import resolve_engine
         from chitieu.model_folder import TorchRunner, load_model_folder
 
-        model, adapter, meta = load_model_folder(directory, device)
-        runner = TorchRunner.for_model(model, adapter.pad_id, model.device, batch_size)
+        model, adapter, meta = load_model_folder(directory, device, engine)
+        chosen = resolve_engine(engine, model.device.type)
+        runner = TorchRunner.for_model(model, adapter.pad_id, model.device, batch_size, engine=chosen)
         return cls(
             adapter, runner, meta,
             goal_classifier=GoalClassifier.load(directory), indicator_chooser=IndicatorChooser.load(directory),

@@ -78,54 +78,99 @@ def pick_device(device: str = "auto") -> str:
     return device
 
 
+#: The share of a batch's positions that may be padding before a shorter window starts a
+#: batch of its own (the last window of an article is often a fraction of a full one).
+MAX_PADDING = 0.1
+
+
+def length_groups(lengths: Sequence[int], max_batch: int, max_padding: float = MAX_PADDING) -> list[list[int]]:
+    """Indices of `lengths` in batches of similar length, longest first.
+
+    A batch is padded to its longest window; a window joins the current batch only while
+    at most `max_padding` of the batch's positions would be padding, so a 40-token tail
+    never costs the 256 positions of the full windows it would otherwise be padded to.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    groups: list[list[int]] = []
+    used = 0
+    for i in order:
+        group = groups[-1] if groups else None
+        if group is not None and len(group) < max_batch:
+            width = lengths[group[0]]
+            positions = width * (len(group) + 1)
+            if positions - (used + lengths[i]) <= max_padding * positions:
+                group.append(i)
+                used += lengths[i]
+                continue
+        groups.append([i])
+        used = lengths[i]
+    return groups
+
+
 class TorchRunner:
     """The `run` stage for a torch tagger: windows -> probabilities.
 
     `logits_of(input_ids, attention_mask)` is the tagger's forward; `for_model` wraps a
     transformers token-classification model, and training passes its own tagger, so
-    inference and dev evaluation batch and score windows the same way.
+    inference and dev evaluation batch and score windows the same way. Windows are batched
+    by length (`length_groups`), so padding costs at most `max_padding` of the positions.
     """
 
-    def __init__(self, logits_of: Callable[[Any, Any], Any], pad_id: int, device: Any, batch_size: int = 8) -> None:
+    def __init__(
+        self,
+        logits_of: Callable[[Any, Any], Any],
+        pad_id: int,
+        device: Any,
+        batch_size: int = 8,
+        *,
+        engine: str = "fp32",
+        max_padding: float = MAX_PADDING,
+    ) -> None:
         self.logits_of = logits_of
         self.pad_id = pad_id
         self.device = device
         self.batch_size = batch_size
+        #: What the arithmetic runs in (chitieu.engines); for reports, the model is already converted.
+        self.engine = engine
+        self.max_padding = max_padding
 
     @classmethod
-    def for_model(cls, model: Any, pad_id: int, device: Any, batch_size: int = 8) -> "TorchRunner":
-        return cls(lambda ids, mask: model(input_ids=ids, attention_mask=mask).logits, pad_id, device, batch_size)
+    def for_model(cls, model: Any, pad_id: int, device: Any, batch_size: int = 8, *, engine: str = "fp32") -> "TorchRunner":
+        return cls(lambda ids, mask: model(input_ids=ids, attention_mask=mask).logits, pad_id, device, batch_size, engine=engine)
 
     def __call__(self, windows: Sequence[Window]) -> list[np.ndarray]:
         import torch
 
         from chitieu.pipeline import batches
 
-        if not windows:
-            return []
-        order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
-        ordered = [windows[i] for i in order]
         out: list[np.ndarray] = [np.empty(0)] * len(windows)
-        k = 0
+        groups = length_groups([len(w.input_ids) for w in windows], self.batch_size, self.max_padding)
         with torch.inference_mode():
-            for ids, mask in batches(ordered, self.batch_size, self.pad_id):
+            for group in groups:
+                chunk = [windows[i] for i in group]
+                ids, mask = next(batches(chunk, len(chunk), self.pad_id))
                 logits = self.logits_of(torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device))
                 probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
-                for row in range(len(ids)):
-                    out[order[k]] = probs[row, : len(ordered[k].input_ids)]
-                    k += 1
+                for row, i in enumerate(group):
+                    out[i] = probs[row, : len(windows[i].input_ids)]
         return out
 
 
-def load_model_folder(directory: Path, device: str = "auto") -> tuple[Any, WordPieceAdapter, dict[str, Any]]:
-    """Model on its device in eval mode, the adapter, and the metadata; clear errors otherwise."""
+def load_model_folder(
+    directory: Path, device: str = "auto", engine: str = "fp32"
+) -> tuple[Any, WordPieceAdapter, dict[str, Any]]:
+    """Model on its device in eval mode, converted for `engine` (chitieu.engines: fp32,
+    int8, bf16, fp16 or auto), the adapter, and the metadata; clear errors otherwise."""
     import torch
     from transformers import AutoModelForTokenClassification
 
     from chitieu.encoders.loader import open_adapter
+    from chitieu.engines import apply_engine, resolve_engine
 
     directory = Path(directory)
     meta = read_meta(directory)
+    dev = pick_device(device)
+    chosen = resolve_engine(engine, dev)  # before the weights load: a bad choice fails fast
     try:
         model = AutoModelForTokenClassification.from_pretrained(str(directory), dtype=torch.float32)
     except Exception as err:  # safetensors and torch raise their own types for corrupt files
@@ -134,8 +179,8 @@ def load_model_folder(directory: Path, device: str = "auto") -> tuple[Any, WordP
     if labels != list(BIO_TAGS):
         raise ModelFolderError(f"{directory} predicts labels {labels}, expected {list(BIO_TAGS)}")
     adapter = open_adapter(str(directory))
-    dev = pick_device(device)
     model.to(dev).eval()
+    model = apply_engine(model, chosen)
     return model, adapter, meta
 
 

@@ -1,0 +1,91 @@
+"""How the tagger's arithmetic runs: the engine (fp32, bf16, fp16, int8) and the threads.
+
+The model folder holds fp32-trainable weights (saved as fp16); the engine is chosen when
+the folder is loaded, never saved, so one folder serves every engine:
+- `fp32`: the weights as trained, on any device; the reference the others are held to.
+- `int8`: dynamic quantisation of the encoder's linear layers (int8 weights per output
+  channel, activations quantised per batch), CPU only; the classifier head stays fp32.
+- `bf16`: all weights and activations in bfloat16: on CPUs with AMX or AVX512-BF16
+  (oneDNN kernels) and on GPUs.
+- `fp16`: GPUs only (CPU fp16 kernels are slow).
+- `auto`: `AUTO_CPU` on CPU, bf16 (fp16 where bf16 is unsupported) on a GPU.
+
+`chitieu bench` measures each engine's speed and its span and tuple F1 on the test split;
+an engine may be the CPU default only when both F1s are within `F1_TOLERANCE` of fp32.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any, Literal
+
+Engine = Literal["fp32", "bf16", "fp16", "int8"]
+EngineChoice = Literal["auto", "fp32", "bf16", "fp16", "int8"]
+ENGINES: tuple[Engine, ...] = ("fp32", "bf16", "fp16", "int8")
+ENGINE_CHOICES: tuple[EngineChoice, ...] = ("auto", *ENGINES)
+#: What `auto` runs on CPU: fp32 until `chitieu bench` shows a faster engine whose test F1
+#: stays within F1_TOLERANCE (see README, "Speed").
+AUTO_CPU: Engine = "fp32"
+#: How far a fast engine's span or tuple F1 may fall below fp32's on the test split.
+F1_TOLERANCE = 0.005
+
+
+class EngineError(ValueError):
+    pass
+
+
+def resolve_engine(engine: str, device: str) -> Engine:
+    """The concrete engine for `engine` (possibly `auto`) on `device` (`cpu` or `cuda`)."""
+    import torch
+
+    if engine not in ENGINE_CHOICES:
+        raise EngineError(f"unknown engine {engine!r}; use one of {', '.join(ENGINE_CHOICES)}")
+    on_gpu = device.startswith("cuda")
+    if engine == "auto":
+        if not on_gpu:
+            return AUTO_CPU
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if engine == "int8" and on_gpu:
+        raise EngineError("engine int8 (dynamic quantisation) runs on CPU only; on a GPU use bf16, fp16 or auto")
+    if engine == "fp16" and not on_gpu:
+        raise EngineError("engine fp16 runs on GPUs only (CPU fp16 kernels are slower than fp32); on CPU use int8, bf16 or fp32")
+    return engine  # type: ignore[return-value]
+
+
+def apply_engine(model: Any, engine: Engine) -> Any:
+    """The model (on its device, in eval mode) converted for `engine`; fp32 is left as is."""
+    import torch
+
+    if engine == "fp32":
+        return model
+    if engine in ("bf16", "fp16"):
+        return model.to(torch.bfloat16 if engine == "bf16" else torch.float16)
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    # Only the encoder: the 9-way head is tiny, and its fp32 logits keep the decoder's
+    # probabilities as the model was trained to give them.
+    with warnings.catch_warnings():
+        # torch 2.13 marks the quantised tensor types deprecated (torch is pinned).
+        warnings.simplefilter("ignore", category=UserWarning)
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        quantize_dynamic(model.base_model, {torch.nn.Linear: per_channel_dynamic_qconfig}, inplace=True)
+    return model
+
+
+def cpu_cores() -> int:
+    """Cores this process may run on (the affinity mask; a container's CPU quota is not seen)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def configure_threads(threads: int | None = None) -> int:
+    """One intra-op thread per usable core (or `threads`): more only contend for the cores."""
+    import torch
+
+    n = threads or cpu_cores()
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n

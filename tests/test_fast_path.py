@@ -1,0 +1,116 @@
+"""The fast path: length-bucketed batches, the engines (fp32, int8, bf16), thread settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from chitieu.engines import EngineError, configure_threads, cpu_cores, resolve_engine
+from chitieu.extractor import Extractor
+from chitieu.model_folder import TorchRunner, length_groups, load_model_folder
+from chitieu.windows import Window
+from tests.tiny_e5 import build_tiny_e5
+
+
+def _padding_share(lengths: list[int], group: list[int]) -> float:
+    width = max(lengths[i] for i in group)
+    return 1 - sum(lengths[i] for i in group) / (width * len(group))
+
+
+def test_length_groups_keep_short_tails_out_of_full_batches() -> None:
+    # Three articles' windows: full ones and their tails, in document order.
+    lengths = [256, 256, 40, 256, 120, 256, 256, 256, 250, 38]
+    groups = length_groups(lengths, max_batch=4, max_padding=0.1)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    assert all(len(g) <= 4 for g in groups)
+    assert all(_padding_share(lengths, g) <= 0.1 for g in groups)
+    assert [lengths[i] for i in groups[0]] == [256, 256, 256, 256]
+    assert any(sorted(lengths[i] for i in g) == [38, 40] for g in groups)  # the tails share a batch
+    padded = sum(max(lengths[i] for i in g) * len(g) for g in groups)
+    naive = sum(max(lengths[k : k + 4]) * len(lengths[k : k + 4]) for k in range(0, len(lengths), 4))
+    assert padded < 0.8 * naive
+
+
+def test_length_groups_edge_cases() -> None:
+    assert length_groups([], 8) == []
+    assert length_groups([5], 8) == [[0]]
+    assert length_groups([10, 10, 10], 1) == [[0], [1], [2]]
+    # No padding allowed: only equal lengths share a batch.
+    assert length_groups([10, 9, 10, 9], 8, max_padding=0.0) == [[0, 2], [1, 3]]
+
+
+def _window(n: int, offset: int = 0) -> Window:
+    ids = [0] + [(offset + k) % 50 + 5 for k in range(n - 2)] + [2]
+    return Window(ids, [-1] + list(range(n - 2)) + [-1], [False] + [True] * (n - 2) + [False])
+
+
+def test_runner_results_do_not_depend_on_the_batching() -> None:
+    widths: list[int] = []
+
+    def logits_of(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        widths.append(ids.shape[1])
+        # Each position's logits depend on its own token only: padding must not matter.
+        return torch.nn.functional.one_hot(ids % 9, 9).float() * 3 + mask[..., None]
+
+    windows = [_window(n, k) for k, n in enumerate([64, 12, 64, 30, 64, 11])]
+    runner = TorchRunner(logits_of, pad_id=1, device="cpu", batch_size=4)
+    batched = runner(windows)
+    assert sorted(widths) == [12, 30, 64]  # the tails are not padded to 64
+    alone = [TorchRunner(logits_of, pad_id=1, device="cpu", batch_size=1)([w])[0] for w in windows]
+    for w, a, b in zip(windows, batched, alone):
+        assert a.shape == (len(w.input_ids), 9)
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert runner([]) == []
+
+
+def test_engine_choice() -> None:
+    assert resolve_engine("fp32", "cpu") == "fp32"
+    assert resolve_engine("int8", "cpu") == "int8"
+    assert resolve_engine("auto", "cpu") in ("fp32", "int8", "bf16")
+    with pytest.raises(EngineError, match="CPU only"):
+        resolve_engine("int8", "cuda")
+    with pytest.raises(EngineError, match="GPUs only"):
+        resolve_engine("fp16", "cpu")
+    with pytest.raises(EngineError, match="use one of"):
+        resolve_engine("int4", "cpu")
+
+
+def test_threads_follow_the_cores() -> None:
+    before = torch.get_num_threads()
+    try:
+        assert configure_threads() == cpu_cores() == torch.get_num_threads()
+        assert configure_threads(1) == 1 == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory, default_model_dir: Path) -> Path:
+    return build_tiny_e5(tmp_path_factory.mktemp("fast") / "tiny-e5", default_model_dir, hidden=64, layers=2)
+
+
+def test_int8_quantises_the_encoder_and_keeps_the_head(tiny: Path) -> None:
+    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
+
+    model, _, _ = load_model_folder(tiny, "cpu", "int8")
+    kinds = {name: type(m) for name, m in model.named_modules()}
+    assert any(k is QuantizedLinear for n, k in kinds.items() if n.startswith(model.base_model_prefix))
+    assert kinds["classifier"] is torch.nn.Linear
+    with pytest.raises(EngineError, match="GPUs only"):
+        load_model_folder(tiny, "cpu", "fp16")
+
+
+@pytest.mark.parametrize("engine", ["int8", "bf16"])
+def test_fast_engines_track_fp32(tiny: Path, engine: str) -> None:
+    text = "Bí thư Tỉnh ủy Bến Tre Lê Đức Thọ đề nghị phấn đấu đạt mức tăng trưởng GRDP từ 9,3% trở lên. " * 12
+    reference = Extractor.load(tiny, device="cpu", engine="fp32")
+    fast = Extractor.load(tiny, device="cpu", engine=engine)
+    assert fast.runner.engine == engine and reference.runner.engine == "fp32"
+    windows = reference.prepare(text).windows
+    assert len(windows) > 2
+    for a, b in zip(reference.run(windows), fast.run(windows)):
+        assert a.shape == b.shape and b.dtype == np.float32
+        assert np.abs(a - b).max() < 0.05  # a random tiny model: close probabilities, not argmax ties
