@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     max_text_chars: int = Field(default=100_000, ge=1)
     max_batch_documents: int = Field(default=16, ge=1)
+    #: Tasks in one Label Studio `/predict`, at most (413 beyond): a selection is answered in one
+    #: response, and Label Studio gives up after ML_TIMEOUT_PREDICT (100 s by default).
+    max_predict_tasks: int = Field(default=1000, ge=1)
     #: Threads running the model (and as many for tokenising/decoding).
     workers: int = Field(default=1, ge=1, le=64)
     #: Documents admitted and not yet answered, at most; beyond this requests get 429.

@@ -242,3 +242,17 @@ def test_a_slice_refused_for_a_busy_server_waits_instead_of_losing_the_selection
     r = client.post("/predict", json={"tasks": tasks})
     assert r.status_code == 200, r.text
     assert refusals == [3] and all(len(p["result"]) == 4 for p in r.json()["results"])
+
+
+def test_predict_refuses_more_tasks_than_the_limit_saying_what_to_do(tmp_path: Path) -> None:
+    root = tmp_path / "models"
+    write_fake_model(root / "model-a", name="fake-a", version="1")
+    write_promoted(root, "model-a")
+    settings = Settings(models_dir=root, device="cpu", max_predict_tasks=2)
+    with TestClient(create_app(settings, loader=fake_loader), raise_server_exceptions=False) as c:
+        for _ in range(500):
+            if c.get("/ready").status_code == 200:
+                break
+        r = c.post("/predict", json={"tasks": [{"id": i, "data": {"text": TEXT}} for i in range(3)]})
+        assert r.status_code == 413 and "CHITIEU_MAX_PREDICT_TASKS" in r.json()["detail"]
+        assert c.post("/predict", json={"tasks": [{"id": 1, "data": {"text": TEXT}}]}).status_code == 200

@@ -129,6 +129,12 @@ async def extract_waiting(service: ServiceDep, model: ModelDep, docs: list[tuple
 async def predict(
     body: PredictRequest, settings: SettingsDep, service: ServiceDep, model: ModelDep, projects: ProjectsDep
 ) -> Any:
+    if len(body.tasks) > settings.max_predict_tasks:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"{len(body.tasks)} tasks in one /predict; this service answers at most "
+            f"{settings.max_predict_tasks} (CHITIEU_MAX_PREDICT_TASKS): select fewer tasks in Label Studio",
+        )
     project = None if body.project is None else str(body.project)
     if body.label_config:
         mapping = project_mapping(body.label_config, "label_config", project)
