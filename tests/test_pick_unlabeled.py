@@ -33,7 +33,9 @@ def test_the_added_test_documents_are_what_the_pick_script_chooses(shared, tmp_p
     module = _pick_module()
     picked = module.pick(corpus, shared, 24, 20261201)
 
-    added = {d.id: d for d in load_corpus(ROOT / "annotations", "test") if d.id not in earlier}
+    added = {
+        d.id: d for d in load_corpus(ROOT / "annotations", "test") if d.id not in earlier and "campaign" not in d.meta
+    }
     assert [d.id for d in picked] and {d.id for d in picked} == set(added)
     assert all(added[d.id].text == d.text for d in picked), "the committed texts are the unlabeled articles, NFC"
 
@@ -71,3 +73,70 @@ def test_the_pick_skips_near_duplicates_and_stories_sharing_figures(tmp_path):
         picked = module.pick(corpus, tmp_path, 10, seed)
         assert len(picked) == 1 and picked[0].id in {"a0", "a1"}
         assert picked[0].spans == [] and picked[0].meta["origin"].endswith(picked[0].id)
+
+
+CAMPAIGN_AGAINST = "3b76d8f"  # the corpus commit the 2026-12-05 campaign was picked against
+CAMPAIGN_SCORES = ROOT / "annotations" / "tools" / "campaign-20261205-scores.json"
+
+
+@pytest.mark.slow  # four scans of the 35,152 articles and the rule goal check over thousands: minutes
+def test_the_campaign_documents_are_what_the_pick_script_chooses(shared, tmp_path):
+    shown = subprocess.run(["git", "show", f"{CAMPAIGN_AGAINST}:annotations/corpus.jsonl"], cwd=ROOT, capture_output=True, text=True)
+    if shown.returncode != 0:
+        pytest.skip(f"no git history with commit {CAMPAIGN_AGAINST} here: {shown.stderr.strip()}")
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(shown.stdout, encoding="utf-8")
+    module = _pick_module()
+    picked = module.pick_campaign(corpus, shared, 270, 20261205, json.loads(CAMPAIGN_SCORES.read_text(encoding="utf-8")))
+    splits = module.campaign_splits(picked, 36, 24, 20261205)
+    topup = module.pick_topup(corpus, shared, picked, 24, 20261205, "test", 4)
+    splits.update({d.id: "test" for d in topup})
+    picked += topup
+    for split, count in (("test", 24), ("train", 60)):
+        dense = module.pick_goal_dense(corpus, shared, picked, count, 20261205, split)
+        splits.update({d.id: split for d in dense})
+        picked += dense
+    predicted = json.loads((CAMPAIGN_SCORES.parent / "campaign-20261205-predicted-targets.json").read_text(encoding="utf-8"))
+    topup = module.pick_predicted_dense(corpus, shared, picked, 20, 20261205, "test", predicted)
+    splits.update({d.id: "test" for d in topup})
+    picked += topup
+
+    committed = {d.id: d for d in load_corpus(ROOT / "annotations") if d.meta.get("campaign") == "2026-12-05"}
+    assert [d.id for d in picked] and {d.id for d in picked} == set(committed)
+    assert all(committed[d.id].text == d.text for d in picked)
+    assert all(committed[d.id].meta["pick"] == d.meta["pick"] and committed[d.id].meta["kind"] == d.meta["kind"] for d in picked)
+    on_disk = json.loads((ROOT / "annotations" / "splits.json").read_text(encoding="utf-8"))
+    assert all(doc_id in on_disk[split] for doc_id, split in splits.items()), "each document sits in the split the draw gave it"
+
+
+def test_the_campaign_takes_the_least_sure_half_then_every_kind_in_turn(tmp_path):
+    module = _pick_module()
+    vocab = [f"từ{i}" for i in range(20000)]
+    kinds = {
+        "party-congress": "Đại hội Đại hội nhiệm kỳ",
+        "budget": "dự toán ngân sách dự toán",
+        "city": "Hà Nội Đà Nẵng Hà Nội",
+    }
+    texts, scores = {}, {}
+    for k in range(12):
+        kind = list(kinds)[k % 3]
+        own = " ".join(vocab[k * 600 : (k + 1) * 600])
+        texts[f"a{k}"] = (
+            f"UBND tỉnh và Chính phủ họp. Nghị quyết đề ra chỉ tiêu {k}1.{k}11 tỷ đồng, mục tiêu {k}2,{k}%. {kinds[kind]}. {own}"
+        )
+        scores[f"a{k}"] = float(k)
+    assert all(module.campaign_qualifies(t) for t in texts.values())
+    assert {module.kind_of(texts[f"a{k}"]) for k in range(3)} == set(kinds)
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("", encoding="utf-8")
+    unlabeled = tmp_path / "corpus_unlabeled" / "vn_news_2017.jsonl.gz"
+    unlabeled.parent.mkdir()
+    with gzip.open(unlabeled, "wt", encoding="utf-8") as fh:
+        for doc_id, text in texts.items():
+            fh.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
+
+    picked = module.pick_campaign(corpus, tmp_path, 6, 1, scores)
+    assert [d.id for d in picked[:3]] == ["a11", "a10", "a9"] and {d.meta["pick"] for d in picked[:3]} == {"uncertainty"}
+    assert sorted(d.meta["kind"] for d in picked[3:]) == sorted(kinds), "the second half takes one of each kind"
+    with pytest.raises(ValueError, match="no uncertainty score"):
+        module.pick_campaign(corpus, tmp_path, 6, 1, {"a0": 1.0})

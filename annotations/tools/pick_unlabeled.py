@@ -40,6 +40,7 @@ with the new scores, a new seed and the current corpus, and record the commit an
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import re
@@ -76,8 +77,7 @@ def pick(corpus: Path, shared: Path, count: int, seed: int) -> list[Document]:
     used = {d.id for d in documents}
     seen = [(shingles(d.text), set(FIGURE.findall(d.text))) for d in documents]
     candidates = []
-    for article_id, raw in unlabeled_articles(shared):
-        text = unicodedata.normalize("NFC", raw)
+    for article_id, text in nfc_articles(shared):
         if article_id not in used and qualifies(text):
             candidates.append((article_id, text))
     random.Random(seed).shuffle(candidates)
@@ -127,12 +127,18 @@ def kind_of(text: str) -> str:
     return max(counts, key=lambda kind: counts[kind])  # max keeps the first of equals
 
 
+@functools.lru_cache(maxsize=2)
+def nfc_articles(shared: Path) -> tuple[tuple[str, str], ...]:
+    """(id, NFC text) of every unlabelled article, read once per process: each pick step
+    of a campaign scans them all."""
+    return tuple((article_id, unicodedata.normalize("NFC", raw)) for article_id, raw in unlabeled_articles(shared))
+
+
 def campaign_pool(corpus: Path, shared: Path) -> list[tuple[str, str]]:
     """(id, NFC text) of every qualifying article not in the corpus, in file order."""
     used = {d.id for d in read_documents(corpus)}
     pool = []
-    for article_id, raw in unlabeled_articles(shared):
-        text = unicodedata.normalize("NFC", raw)
+    for article_id, text in nfc_articles(shared):
         if article_id not in used and campaign_qualifies(text):
             pool.append((article_id, text))
     return pool
@@ -275,10 +281,9 @@ def pick_goal_dense(
     seen = [(shingles(d.text), set(FIGURE.findall(d.text))) for d in [*documents, *taken]]
     excluded = {d.id for d in [*documents, *taken]}
     pool = []
-    for article_id, raw in unlabeled_articles(shared):
+    for article_id, text in nfc_articles(shared):
         if article_id in excluded:
             continue
-        text = unicodedata.normalize("NFC", raw)
         if 800 <= len(text) <= 9000 and CAMPAIGN_GOAL_CUE.search(text) and len(goal_values(text)) >= min_rule_goals:
             pool.append((article_id, text))
     random.Random(seed + {"test": 5, "train": 6, "dev": 7}[split]).shuffle(pool)
