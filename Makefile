@@ -39,6 +39,17 @@ fuzz: install-dev
 loadtest: install-dev
 	mkdir -p reports && $(BIN)/chitieu loadtest --minutes $(MINUTES) --out reports/loadtest.json
 
+# chitieu against the plain transformers pipeline (see README, "Speed"): BENCH_ARTICLES
+# articles of corpus_unlabeled, 4 clients, every engine with its test F1, one Label Studio
+# /predict of 250 tasks; about 8 minutes for 200 articles on 2 quiet cores. Run it when
+# nothing else is running: the report says what was.
+BENCH_ARTICLES ?= 200
+BENCH_REPEATS ?= 1
+.PHONY: bench
+bench: install-dev
+	mkdir -p reports && $(BIN)/chitieu bench --articles $(BENCH_ARTICLES) --repeats $(BENCH_REPEATS) \
+	  --concurrency 4 --predict-tasks 250 --out reports/bench.json
+
 # F1 against training size: the default recipe on nested shares of the train split (early
 # stopping on dev), then one report with the curve. About an hour on 2 CPU cores.
 CURVE_DIR ?= runs

@@ -6,6 +6,7 @@ import typer
 
 from chitieu.annotations_cli import app as annotations_app
 from chitieu.batch.cli import batch_command
+from chitieu.bench import bench_command
 from chitieu.encoders.cli import app as base_app
 from chitieu.evaluate_cli import evaluate as evaluate_command
 from chitieu.extract_cli import extract_command
@@ -26,6 +27,7 @@ app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
 app.command("extract")(extract_command)
 app.command("batch")(batch_command)
+app.command("bench")(bench_command)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ Nothing is built at import time. The model loads in the background after startup
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -108,7 +109,7 @@ def create_app(settings: Settings | None = None, *, loader: Loader | None = None
     )
     app.state.settings = settings
     app.state.metrics = Metrics()
-    app.state.loader = loader or load_extractor
+    app.state.loader = loader or functools.partial(load_extractor, engine=settings.engine)
     app.state.service = None
     for module in (extract, health, labelstudio, admin):
         app.include_router(module.router)

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from chitieu.engines import EngineChoice
 from chitieu.paths import models_dir as default_models_dir
 from chitieu.serve.admission import AdmissionPolicy
 
@@ -25,6 +26,8 @@ class Settings(BaseSettings):
     model: str | None = None
     models_dir: Path = Field(default_factory=default_models_dir)
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    #: The tagger's arithmetic (chitieu.engines): auto, fp32, int8 (CPU), bf16, fp16 (GPU).
+    engine: EngineChoice = "auto"
     max_text_chars: int = Field(default=100_000, ge=1)
     max_batch_documents: int = Field(default=16, ge=1)
     #: Tasks in one Label Studio `/predict`, at most (413 beyond): a selection is answered in one

@@ -52,11 +52,11 @@ MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$"
 _MODEL_NAME_RE = re.compile(MODEL_NAME_PATTERN)
 
 
-def load_extractor(directory: Path, device: str, batch_size: int) -> Extracting:
+def load_extractor(directory: Path, device: str, batch_size: int, engine: str = "auto") -> Extracting:
     from chitieu.extractor import Extractor
 
     _quiet_progress_bars()
-    extractor = Extractor.load(directory, device=device, batch_size=batch_size)
+    extractor = Extractor.load(directory, device=device, batch_size=batch_size, engine=engine)
     kind = getattr(extractor.adapter, "kind", None)
     if kind not in SERVABLE_ADAPTER_KINDS:
         raise ValueError(

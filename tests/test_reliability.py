@@ -445,7 +445,7 @@ def test_a_model_folder_with_an_unknown_adapter_kind_is_not_served(models: Path,
     from chitieu.extractor import Extractor
     from chitieu.serve.state import load_extractor
 
-    def load(directory: Path, device: str = "auto", batch_size: int = 8) -> Any:
+    def load(directory: Path, device: str = "auto", batch_size: int = 8, engine: str = "auto") -> Any:
         extractor = fake_loader(directory, device, batch_size)
         extractor.adapter.kind = "bogus" if directory.name == "model-b" else "e5"
         return extractor
@@ -466,7 +466,7 @@ def test_progress_bars_are_off_before_a_model_loads(models: Path, monkeypatch: p
 
     seen: list[bool] = []
 
-    def load(directory: Path, device: str = "auto", batch_size: int = 8) -> Any:
+    def load(directory: Path, device: str = "auto", batch_size: int = 8, engine: str = "auto") -> Any:
         seen.append(hf_logging.is_progress_bar_enabled())
         extractor = fake_loader(directory, device, batch_size)
         extractor.adapter.kind = "e5"
