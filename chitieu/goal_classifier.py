@@ -17,7 +17,6 @@ TARGET_VALUE F1 went from 0.506 (tagger) to 0.606 (vote), precision 0.50 -> 0.67
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from bisect import bisect_left, bisect_right
@@ -28,7 +27,7 @@ from typing import Any, Protocol
 
 from chitieu.goals import DocumentCues
 from chitieu.intervals import Occupied
-from chitieu.model_folder import replace_file
+from chitieu.model_folder import read_weights_file, write_weights_file
 from chitieu.rules import ValueCandidate, goal_values, value_candidates
 
 GOAL_CLASSIFIER_FILE = "goal_classifier.json"
@@ -167,30 +166,16 @@ class GoalClassifier:
 
     def save(self, directory: Path) -> Path:
         """Write atomically into a model folder (a reload never reads half a file)."""
-        path = Path(directory) / GOAL_CLASSIFIER_FILE
-        payload = {
-            "format_version": FORMAT_VERSION,
-            "kind": "logistic regression over value-expression cue features (chitieu.goal_classifier)",
-            "threshold": self.threshold,
-            "intercept": round(self.intercept, 6),
-            "trained_on": self.trained_on,
-            "weights": {k: round(v, 6) for k, v in sorted(self.weights.items()) if round(v, 6) != 0.0},
-        }
-        replace_file(path, json.dumps(payload, ensure_ascii=False, indent=0))
-        return path
+        fields = {"threshold": self.threshold, "intercept": round(self.intercept, 6), "trained_on": self.trained_on}
+        kind = "logistic regression over value-expression cue features (chitieu.goal_classifier)"
+        return write_weights_file(Path(directory) / GOAL_CLASSIFIER_FILE, FORMAT_VERSION, kind, fields, self.weights)
 
     @classmethod
     def load(cls, directory: Path) -> "GoalClassifier | None":
         """The folder's classifier, or None when it has none (older or test-built models)."""
-        path = Path(directory) / GOAL_CLASSIFIER_FILE
-        if not path.exists():
+        data = read_weights_file(Path(directory) / GOAL_CLASSIFIER_FILE, FORMAT_VERSION)
+        if data is None:
             return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path} has format {data.get('format_version')}, this chitieu reads {FORMAT_VERSION}: "
-                f"refit it with `chitieu models fit-goals {Path(directory).name}`"
-            )
         return cls(data["weights"], data["intercept"], data["threshold"], data.get("trained_on", {}))
 
 

@@ -20,7 +20,6 @@ folder, like the goal classifier: no pickle and no scikit-learn at inference.
 
 from __future__ import annotations
 
-import json
 import math
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from chitieu.linking import pick_indicator
-from chitieu.model_folder import replace_file
+from chitieu.model_folder import read_weights_file, write_weights_file
 from chitieu.text import SpanIndex, Token, sentences, split_words
 
 INDICATOR_CHOOSER_FILE = "indicator_chooser.json"
@@ -162,29 +161,17 @@ class IndicatorChooser:
         return candidates[k].start, candidates[k].end, p
 
     def save(self, directory: Path) -> Path:
-        path = Path(directory) / INDICATOR_CHOOSER_FILE
-        payload = {
-            "format_version": FORMAT_VERSION,
-            "kind": "conditional logit over the indicator candidate spans of a value (chitieu.indicators)",
-            "threshold": self.threshold,
-            "trained_on": self.trained_on,
-            "weights": {k: round(v, 6) for k, v in sorted(self.weights.items()) if round(v, 6) != 0.0},
-        }
-        replace_file(path, json.dumps(payload, ensure_ascii=False, indent=0))
-        return path
+        """Write atomically into a model folder (a reload never reads half a file)."""
+        fields = {"threshold": self.threshold, "trained_on": self.trained_on}
+        kind = "conditional logit over the indicator candidate spans of a value (chitieu.indicators)"
+        return write_weights_file(Path(directory) / INDICATOR_CHOOSER_FILE, FORMAT_VERSION, kind, fields, self.weights)
 
     @classmethod
     def load(cls, directory: Path) -> "IndicatorChooser | None":
         """The folder's chooser, or None when it has none (older or test-built models)."""
-        path = Path(directory) / INDICATOR_CHOOSER_FILE
-        if not path.exists():
+        data = read_weights_file(Path(directory) / INDICATOR_CHOOSER_FILE, FORMAT_VERSION)
+        if data is None:
             return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path} has format {data.get('format_version')}, this chitieu reads {FORMAT_VERSION}: "
-                f"refit it with `chitieu models fit-goals {Path(directory).name}`"
-            )
         return cls(data["weights"], data["threshold"], data.get("trained_on", {}))
 
 

@@ -35,6 +35,34 @@ class ModelFolderError(RuntimeError):
     pass
 
 
+def write_weights_file(path: Path, format_version: int, kind: str, fields: dict[str, Any], weights: dict[str, float]) -> Path:
+    """A decision component's JSON file (goal classifier, indicator chooser): its format
+    version, what it is, its scalar fields, and its non-zero weights rounded to 6 places;
+    written atomically, so a reload never reads half a file."""
+    payload = {
+        "format_version": format_version,
+        "kind": kind,
+        **fields,
+        "weights": {k: round(v, 6) for k, v in sorted(weights.items()) if round(v, 6) != 0.0},
+    }
+    replace_file(path, json.dumps(payload, ensure_ascii=False, indent=0))
+    return path
+
+
+def read_weights_file(path: Path, format_version: int) -> dict[str, Any] | None:
+    """The file's content, or None when the folder has none (older or test-built models);
+    a file of another format version is refused with the command that refits it."""
+    if not path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("format_version") != format_version:
+        raise ValueError(
+            f"{path} has format {data.get('format_version')}, this chitieu reads {format_version}: "
+            f"refit it with `chitieu models fit-goals {path.parent.name}`"
+        )
+    return data
+
+
 def replace_file(path: Path, text: str) -> None:
     """Replace a file atomically and durably: a unique temp file beside it, flushed to disk,
     made readable by other users (a service may run as one), renamed over the target. A

@@ -107,16 +107,24 @@ def fit_goals(
     c: Annotated[float, typer.Option(help="Inverse L2 strength of the logistic regression")] = 1.0,
     indicators: Annotated[bool, typer.Option("--indicators/--no-indicators", help="Also (re)fit the indicator chooser")] = True,
     indicator_l2: Annotated[float, typer.Option(help="L2 strength of the indicator chooser")] = 0.1,
+    as_version: Annotated[
+        Optional[str],
+        typer.Option("--as", help="Write a new version folder of this name beside it (the tagger copied) instead of changing NAME"),
+    ] = None,
     directory: Annotated[Optional[Path], typer.Option("--dir", help="Models folder")] = None,
 ) -> None:
     """(Re)fit a model folder's goal classifier (goal_classifier.json) and indicator chooser
-    (indicator_chooser.json), e.g. for a model trained before chitieu had them. Fit it on the documents the tagger was trained on: a document it
-    saw in training but the classifier did not, or the reverse, skews the vote."""
+    (indicator_chooser.json): for a model trained before chitieu had them, or, with `--as
+    NEW`, as a new version on new gold in seconds while the tagger's retraining waits. Both
+    read only the text around values, never the tagger's output, so they may be fitted on
+    more documents than the tagger saw; the model card records the documents of each."""
     from chitieu.corpus import corpus_hash, load_corpus
     from chitieu.goal_classifier import fit_goal_classifier
     from chitieu.paths import annotations_dir
 
     folder, meta = _folder_and_meta(name, directory)
+    if as_version is not None:
+        folder, meta = _new_version(folder, meta, as_version)
     corpus = annotations or annotations_dir()
     docs = load_corpus(corpus, split)
     fingerprint = corpus_hash(corpus)
@@ -178,6 +186,36 @@ def measure(
     meta["metrics_measured"] = {"on": datetime.now(timezone.utc).isoformat(timespec="seconds"), "data_hash": corpus_hash(corpus)}
     write_meta(folder, meta)
     console.print(f"{folder.name}: test micro-F1 {old} -> {meta['metrics']['test']['micro_f1']} (pipeline {PIPELINE_VERSION})")
+
+
+def _new_version(folder: Path, meta: dict[str, Any], name: str) -> tuple[Path, dict[str, Any]]:
+    """A copy of `folder` named `name` beside it, with a record that says what it came from:
+    new gold refits the decision components in seconds, and the old version stays servable."""
+    import shutil
+
+    target = folder.parent / name
+    if not name or Path(name).name != name or name.startswith("."):
+        console.print(f"[red]error[/]: --as takes a plain folder name, got {name!r}")
+        raise typer.Exit(2)
+    if target.exists():
+        console.print(f"[red]error[/]: {target} exists: choose another --as name")
+        raise typer.Exit(2)
+    tmp = folder.parent / f".tmp-{name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(folder, tmp)
+    now = datetime.now(timezone.utc)
+    meta = {
+        **meta,
+        "name": name,
+        "version": f"{now:%Y.%m.%d.%H%M%S}",
+        "created": now.isoformat(timespec="seconds"),
+        "derived_from": {"name": meta.get("name", folder.name), "version": meta.get("version")},
+        "metrics": {},
+    }
+    write_meta(tmp, meta)
+    tmp.rename(target)
+    console.print(f"new version {target} (tagger of {folder.name}); its metrics are measured by `chitieu models measure {name}`")
+    return target, meta
 
 
 def _folder_and_meta(name: str, directory: Path | None) -> tuple[Path, dict[str, Any]]:

@@ -86,3 +86,30 @@ def test_promote_refuses_figures_measured_with_another_pipeline(tmp_path):
     listed = runner.invoke(app, ["models", "list", "--dir", str(tmp_path)], env={"COLUMNS": "250"}).stdout
     assert "old: `chitieu models measure`" in listed
     assert runner.invoke(app, ["models", "promote", "new", "--dir", str(tmp_path), "--force"]).exit_code == 0
+
+
+def test_fit_goals_as_a_new_version_leaves_the_old_folder_untouched(tmp_path):
+    from chitieu.corpus import Document, Span, write_documents
+    from chitieu.goal_classifier import GoalClassifier
+    from chitieu.rules import value_candidates
+
+    texts = ["Tỉnh phấn đấu thu 6.000 tỷ đồng.", "Năm 2023, tỉnh ước đạt 5.000 tỷ đồng."]
+    (goal,) = value_candidates(texts[0])
+    docs = [Document(id="a", text=texts[0], spans=[Span(start=goal.start, end=goal.end, label="TARGET_VALUE")]),
+            Document(id="b", text=texts[1], spans=[])]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_documents(docs, corpus / "corpus.jsonl")
+    (corpus / "splits.json").write_text(json.dumps({"train": ["a", "b"], "dev": [], "test": []}))
+    fake_model(tmp_path, "m", 0.9)
+    before = sorted(p.name for p in (tmp_path / "m").iterdir())
+    runner = CliRunner()
+    args = ["models", "fit-goals", "m", "--as", "m2", "--dir", str(tmp_path), "--annotations", str(corpus), "--split", "train"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stdout
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == before, "the old version is unchanged"
+    meta = json.loads((tmp_path / "m2" / "chitieu.json").read_text())
+    assert meta["name"] == "m2" and meta["derived_from"]["name"] == "m" and meta["metrics"] == {}
+    assert GoalClassifier.load(tmp_path / "m2").trained_on["documents"] == 2
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "exists" in again.stdout
