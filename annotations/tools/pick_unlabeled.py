@@ -84,7 +84,7 @@ def pick(corpus: Path, shared: Path, count: int, seed: int) -> list[Document]:
     picked: list[Document] = []
     for article_id, text in candidates:
         own, figures = shingles(text), set(FIGURE.findall(text))
-        if any(len(own & s) > 0.05 * max(1, min(len(own), len(s))) or len(figures & f) >= 3 for s, f in seen):
+        if near_duplicate(own, figures, seen):
             continue
         seen.append((own, figures))
         origin = f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}"
@@ -112,6 +112,38 @@ KINDS: dict[str, re.Pattern[str]] = {
     "sector-plan": re.compile(r"Sở [A-ZĐ]\w*|ngành|lĩnh vực"),
 }
 UNCERTAIN_LOW, UNCERTAIN_HIGH = 0.2, 0.8
+
+
+def near_duplicate(own: set[str], figures: set[str], seen: list[tuple[set[str], set[str]]]) -> bool:
+    """Shares more than 5% of its 8-word shingles, or three distinctive figures, with an
+    article already in `seen`: another outlet's version of a story already taken."""
+    return any(len(own & s) > 0.05 * max(1, min(len(own), len(s))) or len(figures & f) >= 3 for s, f in seen)
+
+
+def take_unseen(
+    pool: list[tuple[str, str]], seen: list[tuple[set[str], set[str]]], count: int, pick: str, split: str
+) -> list[Document]:
+    """The first `count` articles of `pool` that are no near-duplicate of `seen` or of each
+    other (`seen` grows), as campaign documents whose meta says how they were picked."""
+    picked: list[Document] = []
+    for article_id, text in pool:
+        own, figures = shingles(text), set(FIGURE.findall(text))
+        if near_duplicate(own, figures, seen):
+            continue
+        seen.append((own, figures))
+        meta = {
+            "source": SOURCE,
+            "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
+            "date": "2017",
+            "campaign": "2026-12-05",
+            "pick": pick,
+            "kind": kind_of(text),
+            "split": split,
+        }
+        picked.append(Document(id=article_id, text=text, meta=meta))
+        if len(picked) == count:
+            break
+    return picked
 
 
 def campaign_qualifies(text: str) -> bool:
@@ -198,7 +230,7 @@ def pick_campaign(
 
     def take(article_id: str, text: str, how: str) -> bool:
         own, figures = shingles(text), set(FIGURE.findall(text))
-        if any(len(own & s) > 0.05 * max(1, min(len(own), len(s))) or len(figures & f) >= 3 for s, f in seen):
+        if near_duplicate(own, figures, seen):
             return False
         seen.append((own, figures))
         taken.add(article_id)
@@ -245,25 +277,7 @@ def pick_topup(
     taken_ids = {d.id for d in taken}
     pool = [(i, t) for i, t in campaign_pool(corpus, shared) if i not in taken_ids and len(CAMPAIGN_GOAL_CUE.findall(t)) >= min_cues]
     random.Random(seed + {"test": 2, "train": 3, "dev": 4}[split]).shuffle(pool)
-    picked: list[Document] = []
-    for article_id, text in pool:
-        own, figures = shingles(text), set(FIGURE.findall(text))
-        if any(len(own & s) > 0.05 * max(1, min(len(own), len(s))) or len(figures & f) >= 3 for s, f in seen):
-            continue
-        seen.append((own, figures))
-        meta = {
-            "source": SOURCE,
-            "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
-            "date": "2017",
-            "campaign": "2026-12-05",
-            "pick": f"{split}-topup (>= {min_cues} goal cues)",
-            "kind": kind_of(text),
-            "split": split,
-        }
-        picked.append(Document(id=article_id, text=text, meta=meta))
-        if len(picked) == count:
-            break
-    return picked
+    return take_unseen(pool, seen, count, f"{split}-topup (>= {min_cues} goal cues)", split)
 
 
 def pick_goal_dense(
@@ -287,25 +301,7 @@ def pick_goal_dense(
         if 800 <= len(text) <= 9000 and CAMPAIGN_GOAL_CUE.search(text) and len(goal_values(text)) >= min_rule_goals:
             pool.append((article_id, text))
     random.Random(seed + {"test": 5, "train": 6, "dev": 7}[split]).shuffle(pool)
-    picked: list[Document] = []
-    for article_id, text in pool:
-        own, figures = shingles(text), set(FIGURE.findall(text))
-        if any(len(own & s) > 0.05 * max(1, min(len(own), len(s))) or len(figures & f) >= 3 for s, f in seen):
-            continue
-        seen.append((own, figures))
-        meta = {
-            "source": SOURCE,
-            "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
-            "date": "2017",
-            "campaign": "2026-12-05",
-            "pick": f"goal-dense (>= {min_rule_goals} rule goals)",
-            "kind": kind_of(text),
-            "split": split,
-        }
-        picked.append(Document(id=article_id, text=text, meta=meta))
-        if len(picked) == count:
-            break
-    return picked
+    return take_unseen(pool, seen, count, f"goal-dense (>= {min_rule_goals} rule goals)", split)
 
 
 def pick_predicted_dense(
@@ -321,25 +317,7 @@ def pick_predicted_dense(
     excluded = {d.id for d in [*documents, *taken]}
     pool = [(i, t) for i, t in campaign_pool(corpus, shared) if i not in excluded and predicted.get(i, 0) >= min_targets]
     random.Random(seed + {"test": 8, "train": 9, "dev": 10}[split]).shuffle(pool)
-    picked: list[Document] = []
-    for article_id, text in pool:
-        own, figures = shingles(text), set(FIGURE.findall(text))
-        if any(len(own & s) > 0.05 * max(1, min(len(own), len(s))) or len(figures & f) >= 3 for s, f in seen):
-            continue
-        seen.append((own, figures))
-        meta = {
-            "source": SOURCE,
-            "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
-            "date": "2017",
-            "campaign": "2026-12-05",
-            "pick": f"predicted-dense (>= {min_targets} model targets)",
-            "kind": kind_of(text),
-            "split": split,
-        }
-        picked.append(Document(id=article_id, text=text, meta=meta))
-        if len(picked) == count:
-            break
-    return picked
+    return take_unseen(pool, seen, count, f"predicted-dense (>= {min_targets} model targets)", split)
 
 
 def campaign_splits(picked: list[Document], n_test: int, n_dev: int, seed: int) -> dict[str, str]:
