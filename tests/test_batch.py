@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from chitieu.batch.job import BatchOptions, run_batch
 from chitieu.batch.output import DOCUMENTS, MANIFEST, TUPLES, BatchOutputError, Manifest, OutputDir, part_name, read_output
-from chitieu.batch.rows import DocumentRow, TupleRow, tuple_rows
+from chitieu.batch.progress import Progress
+from chitieu.batch.rows import DocumentResult, DocumentRow, TupleRow, tuple_rows
 from chitieu.batch.source import BatchInputError, Plan, parse_json_line, read_partition
 from chitieu.batch.work import chunks
 from chitieu.cli import app
@@ -72,28 +73,39 @@ def test_parquet_rows_with_null_or_binary_fields(tmp_path: Path) -> None:
     assert "no id" in (docs[1].error or "") and "not valid UTF-8" in (docs[2].error or "")
 
 
+# One document's result in the extraction contract, every optional part filled.
+RESULT = {
+    "id": "d",
+    "model": {"name": "m", "version": "1", "base": "b"},
+    "entities": [],
+    "targets": [
+        {
+            "indicator": {"text": "GRDP", "start": 1, "end": 5},
+            "value": {"text": "9%", "start": 6, "end": 8, "comparator": ">=", "number": 9.0, "min": None, "max": None, "unit": "%"},
+            "official": {"name": "Lê A", "role": "Chủ tịch", "start": 9, "end": 13},
+            "province": {"name": "Bến Tre", "code": "83", "successor": "Vĩnh Long", "start": 14, "end": 21},
+            "sentence": {"start": 0, "end": 30},
+            "score": 0.9,
+        }
+    ],
+}
+
+
 def test_output_rows_carry_every_field_of_the_contract() -> None:
-    result = {
-        "id": "d",
-        "model": {"name": "m", "version": "1", "base": "b"},
-        "entities": [],
-        "targets": [
-            {
-                "indicator": {"text": "GRDP", "start": 1, "end": 5},
-                "value": {"text": "9%", "start": 6, "end": 8, "comparator": ">=", "number": 9.0, "min": None, "max": None, "unit": "%"},
-                "official": {"name": "Lê A", "role": "Chủ tịch", "start": 9, "end": 13},
-                "province": {"name": "Bến Tre", "code": "83", "successor": "Vĩnh Long", "start": 14, "end": 21},
-                "sentence": {"start": 0, "end": 30},
-                "score": 0.9,
-            }
-        ],
-    }
+    result = RESULT
     (row,) = tuple_rows(result, position=4)
     target = result["targets"][0]
     for part in ("indicator", "value", "official", "province", "sentence"):
         for key, value in target[part].items():
             assert getattr(row, f"{part}_{key}") == value, f"{part}_{key}"
     assert (row.model_name, row.model_version, row.model_base, row.doc_id, row.position, row.score) == ("m", "1", "b", "d", 4, 0.9)
+    # A field the contract gains must gain a column (the contract's JSON schema is the reference).
+    schema = json.loads((Path(__file__).parent / "fixtures" / "contract" / "extraction.schema.json").read_text())
+    columns = {f.name for f in dataclasses.fields(TupleRow)}
+    for part, spec in schema["$defs"]["target"]["properties"].items():
+        parts = [o for o in spec.get("oneOf", [spec]) if o.get("type") == "object"]
+        expected = {f"{part}_{key}" for o in parts for key in o["properties"]} if parts else {part}
+        assert expected <= columns, expected - columns
 
 
 def test_cli_local_engine_end_to_end_then_rerun_skips(tmp_path: Path, default_model_dir: Path) -> None:
@@ -170,3 +182,23 @@ def test_cli_says_what_is_wrong(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["batch", str(tmp_path / "none.jsonl"), "--output", str(tmp_path / "out")])
     assert result.exit_code == 2 and "does not exist" in result.stderr
     assert not os.path.exists(tmp_path / "out")
+
+
+def test_progress_reports_documents_tuples_errors_and_throughput() -> None:
+    import io
+
+    def result(position: int, status: str, n: int) -> DocumentResult:
+        row = DocumentRow(0, position, f"d{position}", "in.jsonl", position, status, None if status == "ok" else "empty", n, 5, "m", "1", "b")  # type: ignore[arg-type]
+        return DocumentResult(row, tuple_rows(RESULT, position) * n)
+
+    stream = io.StringIO()
+    progress = Progress("out", "local", total_documents=10, partitions=5, skipped_partitions=1, skipped_documents=2, stream=stream, interval=0.0)
+    progress.start()
+    progress.add([result(2, "ok", 3), result(3, "error", 0)])
+    progress.partition_written()
+    lines = stream.getvalue().splitlines()
+    assert "10 documents in 5 partitions; 1 partitions (2 documents) already written" in lines[0]
+    assert "4/10 documents, 3 tuples, 1 errors, 2/5 partitions" in lines[-1] and "documents/s" in lines[-1]
+    summary = progress.summary()
+    assert (summary.documents, summary.ok, summary.errors, summary.tuples, summary.partitions_written) == (2, 1, 1, 3, 1)
+    assert summary.documents_per_second > 0

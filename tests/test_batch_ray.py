@@ -71,6 +71,20 @@ def test_both_engines_give_the_same_output_on_50_real_articles(tmp_path: Path, s
     assert documents.column("position").to_pylist() == list(range(n))
 
 
+def test_every_chunk_is_a_block_of_its_own(tmp_path: Path, cluster: str) -> None:
+    """An actor call takes a whole block: one block per chunk is what spreads a partition
+    over the actors (with a block per partition, one actor did a 1,000-document job)."""
+    from chitieu.batch.ray_engine import read_chunks
+    from chitieu.batch.source import Plan
+
+    source = write_jsonl(tmp_path / "in.jsonl", [(f"d{i}", f"Văn bản {i}.") for i in range(23)], bad_after=None)
+    plan = Plan.build(str(source), partition_size=10, batch_size=3)  # partition 0: chunks of 3, 3, 3, 1; 2: one of 3
+    blocks = read_chunks(plan, [0, 2], actors=2).materialize()
+    sizes = [len(row["documents"]) for row in blocks.iter_rows()]
+    assert sorted(sizes) == [1, 3, 3, 3, 3]
+    assert max(b.num_rows for b in ray.get(blocks.to_arrow_refs())) == 1
+
+
 def _stamps(out: Path) -> dict[Path, int]:
     return {p: p.stat().st_ino for p in out.rglob("part-*.parquet")}
 

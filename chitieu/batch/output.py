@@ -96,7 +96,11 @@ class OutputDir:
             raise BatchOutputError(f"another chitieu batch is writing {self.root}; wait for it or choose another --output") from None
         path = self.root / MANIFEST
         if path.exists():
-            previous = Manifest(**json.loads(path.read_text(encoding="utf-8")))
+            try:
+                previous = Manifest(**json.loads(path.read_text(encoding="utf-8")))
+            except (TypeError, ValueError) as err:
+                self.close()
+                raise BatchOutputError(f"{path} is not a batch manifest this version reads ({err}); give a new --output") from err
             conflicts = manifest.conflicts(previous)
             if conflicts:
                 self.close()

@@ -65,7 +65,8 @@ class Progress:
 
     def _maybe_report(self) -> None:
         # The last line is the caller's `report()` once everything is written.
-        if time.monotonic() - self._last_line >= self.interval and self.skipped_partitions + self.written < self.partitions:
+        unfinished = self.skipped_documents + self.documents < self.total_documents
+        if unfinished and time.monotonic() - self._last_line >= self.interval:
             self.report()
 
     @property

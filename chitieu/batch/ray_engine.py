@@ -1,7 +1,8 @@
 """The batch engine on Ray Data.
 
   read_datasource(ChunkSource)   one read task per unfinished partition; each row is one
-                                 chunk (the documents of one model call, `source.Plan`)
+                                 chunk (the documents of one model call, `source.Plan`),
+                                 each chunk its own block
   map_batches(ExtractActor)      a fixed pool of actors, each loading the model once, on
                                  CPU or on `num_gpus_per_actor` of a GPU; one chunk a call
   iter_batches -> OutputDir      the driver gathers each partition's documents and writes
@@ -73,14 +74,11 @@ def chunk_schema() -> "pa.Schema":
 
 
 def _read_chunks(plan: Plan, k: int) -> list["pa.Table"]:
-    """Partition k as one block per chunk, each a single row."""
+    """Partition k as a block with a row per chunk."""
     import pyarrow as pa
 
-    schema = chunk_schema()
-    return [
-        pa.Table.from_pylist([{"documents": [dataclasses.asdict(d) for d in chunk]}], schema=schema)
-        for chunk in chunks(read_partition(plan, k))
-    ]
+    rows = [{"documents": [dataclasses.asdict(d) for d in chunk]} for chunk in chunks(read_partition(plan, k))]
+    return [pa.Table.from_pylist(rows, schema=chunk_schema())]
 
 
 def _chunk_source(plan: Plan, todo: list[int]) -> Any:
@@ -103,6 +101,22 @@ def _chunk_source(plan: Plan, todo: list[int]) -> Any:
             return tasks
 
     return ChunkSource()
+
+
+def read_chunks(plan: Plan, todo: list[int], actors: int) -> Any:  # -> ray.data.Dataset
+    """The unfinished partitions as a dataset of chunks, one block each."""
+    import ray
+
+    # An actor call takes a whole block, and a read task's output is one block: asking
+    # for a block per chunk makes Ray split each partition's block into its chunks (rows
+    # are never split; a short partition leaves empty blocks), so the chunks of one
+    # partition spread over all the actors.
+    blocks = len(todo) * -(-plan.partition_size // plan.batch_size)
+    # Reading is light next to the model: reads take no CPU slot from the actors (on a
+    # 2-core machine two actors take both) and at most one runs per actor.
+    return ray.data.read_datasource(
+        _chunk_source(plan, todo), override_num_blocks=blocks, num_cpus=0, concurrency=max(1, min(actors, len(todo)))
+    )
 
 
 class ExtractActor:
@@ -128,14 +142,16 @@ class ExtractActor:
         return results_to_table(results)
 
 
-def connect(num_cpus: int | None) -> bool:
+def connect(num_cpus: int | None, progress: Progress) -> bool:
     """Join the cluster at RAY_ADDRESS or start a local one; True when this call started Ray."""
     import ray
 
     if ray.is_initialized():
         return False
     if os.environ.get("RAY_ADDRESS"):
-        ray.init()  # reads RAY_ADDRESS; the cluster's own resources apply, so no num_cpus here
+        if num_cpus is not None:
+            print("batch: --num-cpus is ignored: the cluster at RAY_ADDRESS has its own resources", file=progress.stream)
+        ray.init()  # reads RAY_ADDRESS
     else:
         ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False)
     return True
@@ -153,20 +169,20 @@ def pool_size(options: BatchOptions) -> int:
         if gpus < options.num_gpus_per_actor:
             raise BatchRunError(f"--num-gpus-per-actor {options.num_gpus_per_actor} but the Ray cluster has {gpus:g} GPUs")
         return max(1, int(gpus // options.num_gpus_per_actor))
+    if options.cpus_per_actor <= 0:
+        raise BatchRunError("--cpus-per-actor 0 leaves the number of actors open: give --actors")
     return max(1, int(resources.get("CPU", 1.0) // options.cpus_per_actor))
 
 
 def run_ray(plan: Plan, todo: list[int], out: OutputDir, folder: Path, options: BatchOptions, progress: Progress) -> None:
     import ray
 
-    started = connect(options.num_cpus)
+    started = connect(options.num_cpus, progress)
     try:
         ray.data.DataContext.get_current().enable_progress_bars = False  # ours reports documents and tuples
         actors = pool_size(options)
         gpu = options.num_gpus_per_actor > 0
-        # Reading is light next to the model: reads take no CPU slot from the actors (on
-        # a 2-core machine two actors take both) and at most one runs per actor.
-        ds = ray.data.read_datasource(_chunk_source(plan, todo), override_num_blocks=len(todo), num_cpus=0, concurrency=actors)
+        ds = read_chunks(plan, todo, actors)
         with warnings.catch_warnings():
             # Ray 2.60 takes the actors' restart options only through **ray_remote_args,
             # which it flags as deprecated for 2.64; the version is pinned.

@@ -18,9 +18,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 from chitieu.serve.schemas import check_text
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 FileKind = Literal["jsonl", "parquet"]
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
@@ -93,7 +96,7 @@ def _jsonl_lines(path: str) -> Iterator[bytes]:
                 yield line
 
 
-def _parquet_file(path: str):  # -> pyarrow.parquet.ParquetFile
+def _parquet_file(path: str) -> "pq.ParquetFile":
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import groupby
+from typing import Any
 
 from chitieu.batch.rows import DocumentResult, DocumentRow, TupleRow, tuple_rows
 from chitieu.batch.source import DocumentInput
@@ -60,7 +61,7 @@ def extract_chunk(extractor: Extractor, docs: Sequence[DocumentInput]) -> list[D
     return out
 
 
-def _tuples_or_reason(result: dict, doc: DocumentInput) -> tuple[TupleRow, ...] | str:
+def _tuples_or_reason(result: dict[str, Any], doc: DocumentInput) -> tuple[TupleRow, ...] | str:
     try:
         return tuple_rows(result, doc.position)
     except Exception as err:  # noqa: BLE001 - a result outside the contract is that document's error
