@@ -8,7 +8,9 @@ the folder is loaded, never saved, so one folder serves every engine:
 - `bf16`: all weights and activations in bfloat16: on CPUs with AMX or AVX512-BF16
   (oneDNN kernels) and on GPUs.
 - `fp16`: GPUs only (CPU fp16 kernels are slow).
-- `auto`: `AUTO_CPU` on CPU, bf16 (fp16 where bf16 is unsupported) on a GPU.
+- `auto`: the `CHITIEU_ENGINE` environment variable when it names an engine (so the
+  CLI's `extract`, `evaluate` and `batch` run what the service runs), else `AUTO_CPU` on
+  CPU and bf16 (fp16 where bf16 is unsupported) on a GPU.
 
 `chitieu bench` measures each engine's speed and its span and tuple F1 on the test split;
 an engine may be the CPU default only when both F1s are within `F1_TOLERANCE` of fp32.
@@ -27,6 +29,8 @@ ENGINE_CHOICES: tuple[EngineChoice, ...] = ("auto", *ENGINES)
 #: What `auto` runs on CPU: fp32 until `chitieu bench` shows a faster engine whose test F1
 #: stays within F1_TOLERANCE (see README, "Speed").
 AUTO_CPU: Engine = "fp32"
+#: Read by `auto`, and by the service's settings.
+ENV_VAR = "CHITIEU_ENGINE"
 #: How far a fast engine's span or tuple F1 may fall below fp32's on the test split.
 F1_TOLERANCE = 0.005
 
@@ -40,8 +44,10 @@ def resolve_engine(engine: str, device: str) -> Engine:
     import torch
 
     if engine not in ENGINE_CHOICES:
-        raise EngineError(f"unknown engine {engine!r}; use one of {', '.join(ENGINE_CHOICES)}")
+        raise EngineError(f"unknown engine {engine!r} (argument or {ENV_VAR}); use one of {', '.join(ENGINE_CHOICES)}")
     on_gpu = device.startswith("cuda")
+    if engine == "auto" and os.environ.get(ENV_VAR, "auto") != "auto":
+        return resolve_engine(os.environ[ENV_VAR], device)
     if engine == "auto":
         if not on_gpu:
             return AUTO_CPU

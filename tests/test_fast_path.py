@@ -78,6 +78,18 @@ def test_engine_choice() -> None:
         resolve_engine("int4", "cpu")
 
 
+def test_auto_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHITIEU_ENGINE", "int8")
+    assert resolve_engine("auto", "cpu") == "int8"
+    assert resolve_engine("fp32", "cpu") == "fp32"  # an explicit choice wins
+    monkeypatch.setenv("CHITIEU_ENGINE", "fp16")
+    with pytest.raises(EngineError, match="GPUs only"):
+        resolve_engine("auto", "cpu")
+    monkeypatch.setenv("CHITIEU_ENGINE", "int4")
+    with pytest.raises(EngineError, match="CHITIEU_ENGINE"):
+        resolve_engine("auto", "cpu")
+
+
 def test_threads_follow_the_cores() -> None:
     before = torch.get_num_threads()
     try:
