@@ -202,3 +202,13 @@ def test_progress_reports_documents_tuples_errors_and_throughput() -> None:
     summary = progress.summary()
     assert (summary.documents, summary.ok, summary.errors, summary.tuples, summary.partitions_written) == (2, 1, 1, 3, 1)
     assert summary.documents_per_second > 0
+
+
+def test_the_arithmetic_is_read_in_the_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CHITIEU_ENGINE (chitieu.engines) is read where the job starts and handed to every
+    actor, which on another node would not see it."""
+    options = BatchOptions(input="in.jsonl", output=Path("out"))
+    monkeypatch.delenv("CHITIEU_ENGINE", raising=False)
+    assert options.arithmetic == "auto"
+    monkeypatch.setenv("CHITIEU_ENGINE", "int8")
+    assert options.arithmetic == "int8"

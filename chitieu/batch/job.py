@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,15 @@ class BatchOptions:
     num_gpus_per_actor: float = 0.0  # ray: GPUs per actor; > 0 runs the model on CUDA
     num_cpus: int | None = None  # ray: CPUs of the local cluster started when RAY_ADDRESS is unset
     progress_interval: float = 10.0  # seconds between progress lines
+
+    @property
+    def arithmetic(self) -> str:
+        """The tagger's engine (chitieu.engines: fp32, int8, bf16, fp16 or auto), read from
+        CHITIEU_ENGINE here, in the driver: Ray actors on other nodes do not see its
+        environment, and both engines must run the same arithmetic."""
+        from chitieu.engines import ENV_VAR
+
+        return os.environ.get(ENV_VAR, "auto")
 
 
 def run_batch(options: BatchOptions, stream: TextIO | None = None) -> Summary:
@@ -77,7 +87,7 @@ def run_local(plan: Plan, todo: list[int], out: OutputDir, folder: Path, options
     from chitieu.extractor import Extractor
 
     progress.start()  # loading the model counts, as it does for the Ray engine's actors
-    extractor = Extractor.load(folder, device=options.device, batch_size=options.window_batch)
+    extractor = Extractor.load(folder, device=options.device, batch_size=options.window_batch, engine=options.arithmetic)
     for k in todo:
         results = []
         for chunk in chunks(read_partition(plan, k)):

@@ -123,13 +123,12 @@ class ExtractActor:
     """Loads the model once; each call extracts one chunk (or a few) and returns a row per
     document with its tuples nested (`rows.results_schema`)."""
 
-    def __init__(self, folder: str, device: str, window_batch: int, threads: int, crash: CrashOnce | None) -> None:
-        import torch
-
+    def __init__(self, folder: str, device: str, arithmetic: str, window_batch: int, threads: int, crash: CrashOnce | None) -> None:
+        from chitieu.engines import configure_threads
         from chitieu.extractor import Extractor
 
-        torch.set_num_threads(threads)
-        self.extractor = Extractor.load(Path(folder), device=device, batch_size=window_batch)
+        configure_threads(threads)  # the actor's share of its node, not all its cores
+        self.extractor = Extractor.load(Path(folder), device=device, batch_size=window_batch, engine=arithmetic)
         self.crash = crash
 
     def __call__(self, batch: "pa.Table") -> "pa.Table":
@@ -197,6 +196,7 @@ def run_ray(plan: Plan, todo: list[int], out: OutputDir, folder: Path, options: 
                 fn_constructor_kwargs={
                     "folder": str(folder),
                     "device": "cuda" if gpu else "cpu",
+                    "arithmetic": options.arithmetic,
                     "window_batch": options.window_batch,
                     "threads": max(1, int(options.cpus_per_actor)),
                     "crash": CrashOnce.from_env(),
