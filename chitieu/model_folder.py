@@ -164,7 +164,20 @@ class TorchRunner:
 
     @classmethod
     def for_model(cls, model: Any, pad_id: int, device: Any, batch_size: int = 8, *, engine: str = "fp32") -> "TorchRunner":
-        return cls(lambda ids, mask: model(input_ids=ids, attention_mask=mask).logits, pad_id, device, batch_size, engine=engine)
+        """`model` as `chitieu.engines.apply_engine` left it for `engine`."""
+        import torch
+
+        from chitieu.engines import autocast_dtype
+
+        half = autocast_dtype(engine)
+
+        def logits_of(ids: Any, mask: Any) -> Any:
+            if half is None:
+                return model(input_ids=ids, attention_mask=mask).logits
+            with torch.autocast(device_type=torch.device(device).type, dtype=half):
+                return model(input_ids=ids, attention_mask=mask).logits
+
+        return cls(logits_of, pad_id, device, batch_size, engine=engine)
 
     def __call__(self, windows: Sequence[Window]) -> list[np.ndarray]:
         import torch

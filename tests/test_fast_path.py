@@ -109,10 +109,22 @@ def test_int8_quantises_the_encoder_and_keeps_the_head(tiny: Path) -> None:
 
     model, _, _ = load_model_folder(tiny, "cpu", "int8")
     kinds = {name: type(m) for name, m in model.named_modules()}
-    assert any(k is QuantizedLinear for n, k in kinds.items() if n.startswith(model.base_model_prefix))
+    layer = f"{model.base_model_prefix}.encoder.layer.1"
+    for name in ("attention.self.query", "attention.self.key", "attention.self.value", "intermediate.dense"):
+        assert kinds[f"{layer}.{name}"] is QuantizedLinear, name
+    # The layers that read GELU and attention outputs, and the head, stay fp32.
+    assert kinds[f"{layer}.output.dense"] is kinds[f"{layer}.attention.output.dense"] is torch.nn.Linear
     assert kinds["classifier"] is torch.nn.Linear
     with pytest.raises(EngineError, match="GPUs only"):
         load_model_folder(tiny, "cpu", "fp16")
+
+
+def test_bf16_runs_linear_layers_in_bf16_and_keeps_the_rest_fp32(tiny: Path) -> None:
+    model, _, _ = load_model_folder(tiny, "cpu", "bf16")
+    layer = model.base_model.encoder.layer[0]
+    assert layer.intermediate.dense.weight.dtype == torch.bfloat16
+    assert layer.output.LayerNorm.weight.dtype == torch.float32
+    assert model.classifier.weight.dtype == torch.float32
 
 
 @pytest.mark.parametrize("engine", ["int8", "bf16"])
