@@ -128,6 +128,22 @@ def ablation_systems(extractor: Any, folder: Path, docs: Sequence[Document], chu
     ]
 
 
+def record_test_figures(folder: Path, system: dict[str, Any], data_hash: str | None) -> None:
+    """The model's card figures from this evaluation of the test split, stamped with the
+    pipeline version and corpus: what `chitieu models measure` records, without a second run."""
+    from datetime import datetime, timezone
+
+    from chitieu.metrics import card_from_strict
+    from chitieu.model_folder import PIPELINE_VERSION, write_meta
+
+    meta = read_meta(folder)
+    meta.setdefault("metrics", {})["test"] = card_from_strict(system["metrics"]["strict"])
+    meta["metrics_pipeline"] = PIPELINE_VERSION
+    meta["metrics_measured"] = {"on": datetime.now(timezone.utc).isoformat(timespec="seconds"), "data_hash": data_hash}
+    write_meta(folder, meta)
+    err_console.print(f"recorded test micro-F1 {meta['metrics']['test']['micro_f1']} in {folder / 'chitieu.json'}")
+
+
 def evaluate_baseline(baseline: Baseline, docs: Sequence[Document]) -> dict[str, Any]:
     outputs, seconds = baseline_predictions(baseline, docs)
     return {
@@ -201,6 +217,9 @@ def evaluate(
     ] = None,
     chunk: Annotated[int, typer.Option("--chunk", min=1, help="Documents per extract_many call")] = DEFAULT_CHUNK,
     ablation: Annotated[bool, typer.Option("--ablation", help="Also score the model with each post-tagger component off")] = False,
+    record: Annotated[
+        bool, typer.Option("--record", help="Record the test figures in the model folder, as `chitieu models measure` does")
+    ] = False,
 ) -> None:
     """Score a model against gold spans and tuples; write report.json and report.html."""
     corpus = annotations if annotations is not None else annotations_dir()
@@ -283,6 +302,11 @@ def evaluate(
         first = sections[splits[0]]["systems"]
         label = first[0]["name"] if not compare_models else f"{first[0]['name']}-vs-{first[1]['name']}"
         report = Path("reports") / f"{label}-{'_'.join(splits)}"
+    if record:
+        if "test" not in sections or compare_models:
+            err_console.print("[yellow]note:[/yellow] --record needs one model and the test split; nothing recorded")
+        else:
+            record_test_figures(folders[0], sections["test"]["systems"][0], data_hash)
     texts = {d.id: d.text for docs in docs_by_split.values() for d in docs}
     json_path, html_path = write_report(result, report, texts)
     print_summary(result)

@@ -434,7 +434,11 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 def card_scores(docs: Sequence[Document], predictions: Sequence[Sequence[Entity]]) -> dict[str, Any]:
     """The strict (seqeval) span figures kept in a model's card and chitieu.json: micro and per label."""
-    strict = span_scores([d.text for d in docs], [gold_entities(d) for d in docs], predictions)["strict"]
+    return card_from_strict(span_scores([d.text for d in docs], [gold_entities(d) for d in docs], predictions)["strict"])
+
+
+def card_from_strict(strict: dict[str, Any]) -> dict[str, Any]:
+    """The card's figures from the strict part of `span_scores` (or of an evaluation report)."""
     per_label = {
         label: {k: strict["per_label"][label][k] for k in ("precision", "recall", "f1", "support")} for label in LABELS
     }

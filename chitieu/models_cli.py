@@ -202,7 +202,8 @@ def _new_version(folder: Path, meta: dict[str, Any], name: str) -> tuple[Path, d
         raise typer.Exit(2)
     tmp = folder.parent / f".tmp-{name}"
     shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(folder, tmp)
+    # The tagger and its files travel; figures measured on the old version do not.
+    shutil.copytree(folder, tmp, ignore=shutil.ignore_patterns("evaluation", "metrics.json"))
     now = datetime.now(timezone.utc)
     meta = {
         **meta,
@@ -213,6 +214,14 @@ def _new_version(folder: Path, meta: dict[str, Any], name: str) -> tuple[Path, d
         "metrics": {},
     }
     write_meta(tmp, meta)
+    card = tmp / "README.md"
+    if card.exists():
+        card.write_text(
+            card.read_text(encoding="utf-8")
+            + f"\n## Derived version {name}\n\nMade on {now:%Y-%m-%d} from `{folder.name}` by `chitieu models fit-goals"
+            f" {folder.name} --as {name}`: the same tagger, its decision components refit (see `chitieu.json`).\n",
+            encoding="utf-8",
+        )
     tmp.rename(target)
     console.print(f"new version {target} (tagger of {folder.name}); its metrics are measured by `chitieu models measure {name}`")
     return target, meta

@@ -174,3 +174,23 @@ def test_evaluate_command_without_a_model_says_what_to_do(tmp_path: Path, corpus
     result = CliRunner().invoke(evaluate_cli.app, ["--annotations", str(corpus)])
     assert result.exit_code == 2
     assert "chitieu train" in result.output
+
+
+def test_evaluate_record_writes_the_test_figures_into_the_model_folder(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chitieu.corpus import load_corpus
+    from chitieu.model_folder import PIPELINE_VERSION
+
+    gold = {d.id: d for d in load_corpus(corpus)}
+    models = tmp_path / "models"
+    folder = _model_folder(models, "weak", 3)
+    monkeypatch.setenv("CHITIEU_MODELS_DIR", str(models))
+    monkeypatch.setattr(evaluate_cli, "load_extractor", lambda f: FakeExtractor("weak", gold, drop=("OFFICIAL",)))
+    args = ["weak", "--annotations", str(corpus), "--report", str(tmp_path / "r"), "--no-baselines", "--record"]
+    result = CliRunner().invoke(evaluate_cli.app, args)
+    assert result.exit_code == 0, result.output
+    meta = json.loads((folder / "chitieu.json").read_text(encoding="utf-8"))
+    report = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    strict = report["splits"]["test"]["systems"][0]["metrics"]["strict"]
+    assert meta["metrics"]["test"]["micro_f1"] == strict["micro"]["f1"] < 1.0
+    assert meta["metrics"]["test"]["per_label_f1"]["OFFICIAL"] == 0.0
+    assert meta["metrics_pipeline"] == PIPELINE_VERSION and meta["name"] == "weak"
