@@ -43,6 +43,8 @@ def list_models(directory: Path) -> list[dict[str, Any]]:
                 "created": meta.get("created"),
                 "test_micro_f1": test.get("micro_f1"),
                 "pipeline": meta.get("metrics_pipeline", 1),
+                # The corpus the test figures come from: re-measured, else the one trained on.
+                "measured_on": (meta.get("metrics_measured") or {}).get("data_hash") or meta.get("data_hash"),
             }
         )
     return out
@@ -86,6 +88,14 @@ def promote(
                 f"pipelines ({models[current.name]['pipeline']} and {models[name]['pipeline']}); run "
                 + " and ".join(f"`chitieu models measure {n}`" for n in stale)
                 + " first, or pass --force"
+            )
+            raise typer.Exit(1)
+        corpora = {models[current.name]["measured_on"], models[name]["measured_on"]}
+        if len(corpora) > 1:
+            console.print(
+                f"[red]refused[/]: the test figures of {current.name} and {name} were measured on different corpora "
+                f"({models[current.name]['measured_on']} and {models[name]['measured_on']}): the test split has changed "
+                f"since; run `chitieu models measure` on the older one first, or pass --force"
             )
             raise typer.Exit(1)
         old, new = models[current.name]["test_micro_f1"], models[name]["test_micro_f1"]

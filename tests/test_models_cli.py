@@ -113,3 +113,16 @@ def test_fit_goals_as_a_new_version_leaves_the_old_folder_untouched(tmp_path):
     assert GoalClassifier.load(tmp_path / "m2").trained_on["documents"] == 2
     again = runner.invoke(app, args)
     assert again.exit_code == 2 and "exists" in again.stdout
+
+
+def test_promote_refuses_figures_measured_on_another_test_split(tmp_path):
+    fake_model(tmp_path, "old", 0.84)
+    fake_model(tmp_path, "new", 0.83)
+    meta = json.loads((tmp_path / "new" / "chitieu.json").read_text())
+    meta["metrics_measured"] = {"on": "2026-12-05", "data_hash": "grown"}
+    (tmp_path / "new" / "chitieu.json").write_text(json.dumps(meta))
+    (tmp_path / "PROMOTED").write_text("old\n")
+    runner = CliRunner()
+    refused = runner.invoke(app, ["models", "promote", "new", "--dir", str(tmp_path)])
+    assert refused.exit_code == 1 and "different corpora" in refused.stdout and "chitieu models measure" in refused.stdout
+    assert (tmp_path / "PROMOTED").read_text().strip() == "old"
