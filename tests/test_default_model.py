@@ -52,8 +52,17 @@ def test_default_model_card_records_its_metrics(default_model_dir):
 
 
 def test_evaluate_writes_both_report_files_for_the_default_model(default_model_dir, tmp_path):
+    # Three test documents, not the whole split: this checks the command, not the figures
+    # (those are in the model's committed report).
+    from chitieu.corpus import write_documents
+
+    docs = load_corpus(annotations_dir(), "test")[:3]
+    corpus = tmp_path / "corpus"
+    write_documents(docs, corpus / "corpus.jsonl")
+    (corpus / "splits.json").write_text(json.dumps({"train": [], "dev": [], "test": [d.id for d in docs]}))
     out = tmp_path / "report"
-    result = CliRunner().invoke(app, ["evaluate", str(default_model_dir), "--split", "test", "--report", str(out), "--no-baselines"])
+    args = ["evaluate", str(default_model_dir), "--split", "test", "--annotations", str(corpus), "--report", str(out), "--no-baselines"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.stdout + result.stderr
     report = json.loads((out / "report.json").read_text())
     (system,) = report["splits"]["test"]["systems"]
