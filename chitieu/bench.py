@@ -6,7 +6,9 @@ one run, one phase after another so that no two compete for the cores:
    encoder's FLOPs for each article's windows (chitieu.flops);
 2. the naive pipeline: `transformers.pipeline("token-classification",
    aggregation_strategy="simple")` over the same model folder, each article in 300-word
-   chunks, one article after another;
+   chunks, one article after another: as written (the weights load in the folder's own
+   dtype, fp16 for chitieu's folders) and with `dtype=torch.float32`; chitieu's ratio is
+   taken against the faster of the two;
 3. for each engine, `chitieu serve` on a free loopback port with CHITIEU_ENGINE set: cold
    start to /ready, each article alone at one client (latency per article and per 1,000
    words), the articles at C clients (throughput), the server's peak RSS (the kernel's
@@ -229,7 +231,8 @@ class Report:
     conditions: dict[str, Any]
     words: WordCounts
     compute: Compute
-    naive: Naive
+    #: As a user writes it (the folder's dtype), then in fp32; ratios use the faster.
+    naive: list[Naive]
     served: list[ServedEngine]
     stages: Stages | None
     quality: list[Quality]
@@ -250,12 +253,14 @@ class Report:
             "words/s, C clients | x naive | x limit | peak RSS MB | cold start s |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
-        n = self.naive.one_client
-        lines.append(
-            f"| naive pipeline ({self.naive.dtype}, 300-word chunks) | {n.p50_s.show()} / {n.p95_s.show()} / {n.p99_s.show()} | "
-            f"{n.p50_per_kw.show()} / {n.p95_per_kw.show()} / {n.p99_per_kw.show()} | {n.words_per_s.show('{:.0f}')} | "
-            f"(sequential) | 1.00 | {_x(self.naive.times_the_limit)} | – | – |"
-        )
+        fastest = max(x.one_client.words_per_s.median for x in self.naive)
+        for naive in self.naive:
+            n = naive.one_client
+            lines.append(
+                f"| naive pipeline ({naive.dtype}, 300-word chunks) | {n.p50_s.show()} / {n.p95_s.show()} / {n.p99_s.show()} | "
+                f"{n.p50_per_kw.show()} / {n.p95_per_kw.show()} / {n.p99_per_kw.show()} | {n.words_per_s.show('{:.0f}')} | "
+                f"(sequential) | {n.words_per_s.median / fastest:.2f} | {_x(naive.times_the_limit)} | – | – |"
+            )
         for s in self.served:
             o = s.one_client
             mark = " (default)" if s.engine == self.default_engine else ""
@@ -355,14 +360,16 @@ def chunks(text: str, words: int = NAIVE_CHUNK_WORDS) -> list[str]:
     return [" ".join(parts[k : k + words]) for k in range(0, len(parts), words)] or [text]
 
 
-def run_naive(folder: Path, articles: Sequence[Article], repeats: int) -> tuple[Naive, list[int]]:
-    """The pipeline a user would write, as written: the folder's own dtype, batch size 1.
-    Returns it and the token count of every chunk (for its FLOPs)."""
+def run_naive(folder: Path, articles: Sequence[Article], repeats: int, fp32: bool = False) -> tuple[Naive, list[int]]:
+    """The pipeline a user would write, batch size 1: as written (the folder's own dtype)
+    or in fp32. Returns it and the token count of every chunk (for its FLOPs)."""
+    import torch
     from transformers import pipeline
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    pipe = pipeline("token-classification", model=str(folder), aggregation_strategy="simple", device="cpu")
+    options: dict[str, Any] = {"dtype": torch.float32} if fp32 else {}
+    pipe = pipeline("token-classification", model=str(folder), aggregation_strategy="simple", device="cpu", **options)
     pipe(chunks(articles[0].text))  # warm-up, as the served model is warmed before /ready
     runs = []
     for _ in range(repeats):
@@ -561,14 +568,18 @@ def bench(
     }
     words = WordCounts.of(articles)
     progress(f"{words.articles} articles, {words.total} words; the naive pipeline")
-    naive, naive_lengths = run_naive(folder, articles, repeats)
-    naive_kind = ENGINE_ARITHMETIC.get(naive.dtype, "fp32")
+    naives = [run_naive(folder, articles, repeats)]
+    if naives[0][0].dtype != "float32":
+        progress("the naive pipeline in fp32")
+        naives.append(run_naive(folder, articles, repeats, fp32=True))
     progress("the compute limit")
-    kinds = list(dict.fromkeys(["fp32", *(ENGINE_ARITHMETIC[e] for e in engines), naive_kind]))
+    kinds = list(dict.fromkeys(["fp32", *(ENGINE_ARITHMETIC[e] for e in engines), *(ENGINE_ARITHMETIC.get(n.dtype, "fp32") for n, _ in naives)]))
     compute = measure_compute(folder, articles, kinds)
-    naive.flops = compute.shape.flops(naive_lengths)
-    naive_seconds = words.total / naive.one_client.words_per_s.median
-    naive.times_the_limit = round(naive_seconds / (naive.flops / (compute.best(naive_kind) * 1e9)), 2)
+    for naive, lengths in naives:
+        naive.flops = compute.shape.flops(lengths)
+        seconds = words.total / naive.one_client.words_per_s.median
+        naive.times_the_limit = round(seconds / (naive.flops / (compute.best(ENGINE_ARITHMETIC.get(naive.dtype, "fp32")) * 1e9)), 2)
+    naive_words_per_s = max(n.one_client.words_per_s.median for n, _ in naives)
     served = []
     for engine in engines:
         progress(f"chitieu serve, engine {engine}")
@@ -576,7 +587,7 @@ def bench(
             folder, engine, articles, clients=clients, repeats=repeats,
             predict_tasks=predict_tasks if engine == default_engine else 0,
         )
-        result.throughput_ratio = round(result.concurrent.words_per_s.median / naive.one_client.words_per_s.median, 2)
+        result.throughput_ratio = round(result.concurrent.words_per_s.median / naive_words_per_s, 2)
         one_seconds = words.total / result.one_client.words_per_s.median
         result.times_the_limit = round(one_seconds / (compute.chitieu_flops / (compute.best(ENGINE_ARITHMETIC[engine]) * 1e9)), 2)
         served.append(result)
@@ -589,7 +600,7 @@ def bench(
         progress(f"F1 on the {quality_split} split")
         quality = measure_quality(folder, engines, quality_split, annotations or annotations_dir(), quality_limit)
     conditions.update(conditions_now("after"))
-    report = Report(conditions, words, compute, naive, served, stages, quality, default_engine)
+    report = Report(conditions, words, compute, [n for n, _ in naives], served, stages, quality, default_engine)
     report.done_when = done_when(report)
     return report
 

@@ -69,13 +69,29 @@ def test_runner_results_do_not_depend_on_the_batching() -> None:
 def test_engine_choice() -> None:
     assert resolve_engine("fp32", "cpu") == "fp32"
     assert resolve_engine("int8", "cpu") == "int8"
-    assert resolve_engine("auto", "cpu") in ("fp32", "int8", "bf16")
+    assert resolve_engine("auto", "cpu") in ("fp32", "bf16")
     with pytest.raises(EngineError, match="CPU only"):
         resolve_engine("int8", "cuda")
     with pytest.raises(EngineError, match="GPUs only"):
         resolve_engine("fp16", "cpu")
     with pytest.raises(EngineError, match="use one of"):
         resolve_engine("int4", "cpu")
+
+
+def test_auto_on_cpu_is_bf16_only_with_hardware_bf16(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chitieu import engines
+
+    amx = tmp_path / "amx"
+    amx.write_text("processor\t: 0\nflags\t\t: fpu sse avx512f amx_bf16 amx_tile\n", encoding="utf-8")
+    plain = tmp_path / "plain"
+    plain.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n", encoding="utf-8")
+    assert engines.cpu_has_bf16(amx) and not engines.cpu_has_bf16(plain)
+    assert not engines.cpu_has_bf16(tmp_path / "absent")
+    monkeypatch.delenv("CHITIEU_ENGINE", raising=False)
+    monkeypatch.setattr(engines, "cpu_has_bf16", lambda: True)
+    assert resolve_engine("auto", "cpu") == "bf16"
+    monkeypatch.setattr(engines, "cpu_has_bf16", lambda: False)
+    assert resolve_engine("auto", "cpu") == "fp32"
 
 
 def test_auto_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
