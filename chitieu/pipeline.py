@@ -61,11 +61,14 @@ def prepare(
     return Prepared(doc_id, text, nfc_text, to_original, words, windows)
 
 
-def batches(windows: Sequence[Window], batch_size: int, pad_id: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Padded input ids and attention masks, longest-first so padding stays small."""
+def batches(
+    windows: Sequence[Window], batch_size: int, pad_id: int, multiple: int = 1
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Padded input ids and attention masks, longest-first so padding stays small; widths
+    rounded up to `multiple` (a model runner keeps the number of shapes it meets small)."""
     for k in range(0, len(windows), batch_size):
         chunk = windows[k : k + batch_size]
-        width = max(len(w.input_ids) for w in chunk)
+        width = -(-max(len(w.input_ids) for w in chunk) // multiple) * multiple
         ids = np.full((len(chunk), width), pad_id, dtype=np.int64)
         mask = np.zeros((len(chunk), width), dtype=np.int64)
         for row, w in enumerate(chunk):

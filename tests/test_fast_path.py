@@ -56,13 +56,17 @@ def test_runner_results_do_not_depend_on_the_batching() -> None:
         return torch.nn.functional.one_hot(ids % 9, 9).float() * 3 + mask[..., None]
 
     windows = [_window(n, k) for k, n in enumerate([64, 12, 64, 30, 64, 11])]
-    runner = TorchRunner(logits_of, pad_id=1, device="cpu", batch_size=4)
+    runner = TorchRunner(logits_of, pad_id=1, device="cpu", batch_size=4, pad_multiple=1)
     batched = runner(windows)
     assert sorted(widths) == [12, 30, 64]  # the tails are not padded to 64
+    widths.clear()
+    rounded = TorchRunner(logits_of, pad_id=1, device="cpu", batch_size=4, pad_multiple=16)(windows)
+    assert sorted(widths) == [16, 32, 64]  # few shapes: widths in multiples of 16
     alone = [TorchRunner(logits_of, pad_id=1, device="cpu", batch_size=1)([w])[0] for w in windows]
-    for w, a, b in zip(windows, batched, alone):
-        assert a.shape == (len(w.input_ids), 9)
+    for w, a, b, c in zip(windows, batched, alone, rounded):
+        assert a.shape == c.shape == (len(w.input_ids), 9)
         np.testing.assert_allclose(a, b, rtol=1e-6)
+        np.testing.assert_allclose(a, c, rtol=1e-6)
     assert runner([]) == []
 
 
@@ -154,3 +158,15 @@ def test_fast_engines_track_fp32(tiny: Path, engine: str) -> None:
     for a, b in zip(reference.run(windows), fast.run(windows)):
         assert a.shape == b.shape and b.dtype == np.float32
         assert np.abs(a - b).max() < 0.05  # a random tiny model: close probabilities, not argmax ties
+
+
+def test_rounded_widths_leave_a_real_model_s_probabilities_alone(tiny: Path) -> None:
+    model, adapter, _ = load_model_folder(tiny, "cpu", "fp32")
+    extractor = Extractor.load(tiny, device="cpu", engine="fp32")
+    windows = extractor.prepare("Năm 2025 tỉnh phấn đấu tăng trưởng GRDP từ 9,3% trở lên. " * 9).windows
+    exact = TorchRunner.for_model(model, adapter.pad_id, "cpu", 4)
+    exact.pad_multiple = 1
+    rounded = TorchRunner.for_model(model, adapter.pad_id, "cpu", 4)
+    assert rounded.pad_multiple == 32
+    for a, b in zip(exact(windows), rounded(windows)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
