@@ -6,6 +6,7 @@ run is a separate driver joining it through RAY_ADDRESS, as a job on a real clus
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.batch
 
 SAMPLE = 8  # the shortest gold documents; with BAD_ROWS, 14 documents in 7 partitions of 2
 PARTITION, BATCH = 2, 2
+GOAL_WORDS = re.compile(r"phấn đấu|chỉ tiêu|mục tiêu")
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,9 @@ def sample(tmp_path_factory: pytest.TempPathFactory, default_model_dir: Path) ->
 def test_both_engines_give_the_same_output_on_50_real_articles(tmp_path: Path, shared: Path, cluster: str, default_model_dir: Path) -> None:
     from chitieu.encoders.e5 import unlabeled_articles
 
-    articles = list(islice(unlabeled_articles(shared), 50))
+    # Articles that set goals (the first 50 of the corpus are lottery results and the like,
+    # where both engines agreeing on no tuples would prove little).
+    articles = list(islice((a for a in unlabeled_articles(shared) if GOAL_WORDS.search(a[1])), 50))
     source = write_jsonl(tmp_path / "in.jsonl", articles, bad_after=25)
     local = run_batch(options(source, tmp_path / "local", default_model_dir, "local", partition_size=10, batch_size=4))
     on_ray = run_batch(options(source, tmp_path / "ray", default_model_dir, "ray", partition_size=10, batch_size=4))

@@ -43,10 +43,24 @@ class BatchOptions:
     def arithmetic(self) -> str:
         """The tagger's engine (chitieu.engines: fp32, int8, bf16, fp16 or auto), read from
         CHITIEU_ENGINE here, in the driver: Ray actors on other nodes do not see its
-        environment, and both engines must run the same arithmetic."""
+        environment, and both engines must run the same arithmetic.
+
+        Unset (or `auto`) on CPU it is fp32, not the service's bf16: oneDNN's bf16 kernels
+        give numbers that depend on the thread count (a Ray actor of 1 CPU and a local run
+        on 2 threads differ in the 3rd decimal of a score), and a batch run must write the
+        same rows however it was split, resumed or retried. fp32 is thread-invariant."""
         from chitieu.engines import ENV_VAR
 
-        return os.environ.get(ENV_VAR, "auto")
+        chosen = os.environ.get(ENV_VAR, "auto")
+        if self.engine == "ray":
+            on_gpu = self.num_gpus_per_actor > 0
+        elif self.device == "auto":
+            import torch
+
+            on_gpu = torch.cuda.is_available()
+        else:
+            on_gpu = self.device.startswith("cuda")
+        return "fp32" if chosen == "auto" and not on_gpu else chosen
 
 
 def run_batch(options: BatchOptions, stream: TextIO | None = None) -> Summary:
