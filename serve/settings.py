@@ -40,8 +40,8 @@ class Settings(BaseSettings):
     #: Admission by expected work (chitieu.serve.admission): a request is admitted when it is
     #: expected to finish within max(latency_budget_s, max_slowdown x its time alone) beside
     #: the admitted ones; others get 429 with Retry-After at once.
-    latency_budget_s: float = Field(default=0.5, ge=0)
-    max_slowdown: float = Field(default=1.5, ge=1)
+    latency_budget_s: float = Field(default=AdmissionPolicy.latency_budget_s, ge=0)
+    max_slowdown: float = Field(default=AdmissionPolicy.max_slowdown, ge=1)
     #: How long SIGTERM waits for running requests (then they answer 503); the admitted
     #: backlog is kept within 80% of it.
     shutdown_grace_s: float = Field(default=30.0, gt=0, le=600)
