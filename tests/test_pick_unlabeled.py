@@ -75,6 +75,7 @@ def test_the_pick_skips_near_duplicates_and_stories_sharing_figures(tmp_path):
         assert picked[0].spans == [] and picked[0].meta["origin"].endswith(picked[0].id)
 
 
+ROUND_2_AGAINST = "20ea9a0"  # the corpus the 2026-12-06 round was picked against
 CAMPAIGN_AGAINST = "3b76d8f"  # the corpus commit the 2026-12-05 campaign was picked against
 CAMPAIGN_SCORES = ROOT / "annotations" / "tools" / "campaign-20261205-scores.json"
 
@@ -107,6 +108,27 @@ def test_the_campaign_documents_are_what_the_pick_script_chooses(shared, tmp_pat
     assert all(committed[d.id].meta["pick"] == d.meta["pick"] and committed[d.id].meta["kind"] == d.meta["kind"] for d in picked)
     on_disk = json.loads((ROOT / "annotations" / "splits.json").read_text(encoding="utf-8"))
     assert all(doc_id in on_disk[split] for doc_id, split in splits.items()), "each document sits in the split the draw gave it"
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_the_2026_12_06_round_is_what_the_pick_script_chooses(shared, tmp_path):
+    """The top-up round: `--campaign --count 0 --topup-campaign 2026-12-06 --min-rule-goals 2
+    --dense-test 10 --dense-train 110 --seed 20261206` against the corpus of 20ea9a0."""
+    shown = subprocess.run(["git", "show", f"{ROUND_2_AGAINST}:annotations/corpus.jsonl"], cwd=ROOT, capture_output=True, text=True)
+    if shown.returncode != 0:
+        pytest.skip(f"no git history with commit {ROUND_2_AGAINST} here: {shown.stderr.strip()}")
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(shown.stdout, encoding="utf-8")
+    module = _pick_module()
+    picked = []
+    for split, count in (("test", 10), ("train", 110)):
+        picked += module.pick_goal_dense(corpus, shared, picked, count, 20261206, split, 2, "2026-12-06")
+    committed = {d.id: d for d in load_corpus(ROOT / "annotations") if d.meta.get("campaign") == "2026-12-06"}
+    assert len(picked) == 120 and {d.id for d in picked} == set(committed)
+    assert all(committed[d.id].text == d.text and committed[d.id].meta["pick"] == d.meta["pick"] for d in picked)
+    on_disk = json.loads((ROOT / "annotations" / "splits.json").read_text(encoding="utf-8"))
+    assert all(d.id in on_disk[d.meta["split"]] for d in picked), "each document sits in the split the draw gave it"
 
 
 def test_the_campaign_takes_the_least_sure_half_then_every_kind_in_turn(tmp_path):

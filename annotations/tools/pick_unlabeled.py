@@ -121,7 +121,8 @@ def near_duplicate(own: set[str], figures: set[str], seen: list[tuple[set[str], 
 
 
 def take_unseen(
-    pool: list[tuple[str, str]], seen: list[tuple[set[str], set[str]]], count: int, pick: str, split: str
+    pool: list[tuple[str, str]], seen: list[tuple[set[str], set[str]]], count: int, pick: str, split: str,
+    campaign: str = "2026-12-05",
 ) -> list[Document]:
     """The first `count` articles of `pool` that are no near-duplicate of `seen` or of each
     other (`seen` grows), as campaign documents whose meta says how they were picked."""
@@ -135,7 +136,7 @@ def take_unseen(
             "source": SOURCE,
             "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
             "date": "2017",
-            "campaign": "2026-12-05",
+            "campaign": campaign,
             "pick": pick,
             "kind": kind_of(text),
             "split": split,
@@ -281,7 +282,8 @@ def pick_topup(
 
 
 def pick_goal_dense(
-    corpus: Path, shared: Path, taken: list[Document], count: int, seed: int, split: str, min_rule_goals: int = 4
+    corpus: Path, shared: Path, taken: list[Document], count: int, seed: int, split: str, min_rule_goals: int = 4,
+    campaign: str = "2026-12-05",
 ) -> list[Document]:
     """Articles dense in goals, for a split that the cue-based draws left short of values
     (the cue words also head national politics: the 24 cue-dense test articles held 6
@@ -301,7 +303,7 @@ def pick_goal_dense(
         if 800 <= len(text) <= 9000 and CAMPAIGN_GOAL_CUE.search(text) and len(goal_values(text)) >= min_rule_goals:
             pool.append((article_id, text))
     random.Random(seed + {"test": 5, "train": 6, "dev": 7}[split]).shuffle(pool)
-    return take_unseen(pool, seen, count, f"goal-dense (>= {min_rule_goals} rule goals)", split)
+    return take_unseen(pool, seen, count, f"goal-dense (>= {min_rule_goals} rule goals)", split, campaign)
 
 
 def pick_predicted_dense(
@@ -343,6 +345,14 @@ def main() -> None:
     parser.add_argument("--dense-train", type=int, default=0, help="--campaign: then this many more for train")
     parser.add_argument("--predicted", type=Path, help="--campaign: model target counts (JSON id -> count) for --predicted-test")
     parser.add_argument("--predicted-test", type=int, default=0, help="--campaign: then this many articles with >= 2 model targets for test")
+    parser.add_argument(
+        "--topup-campaign", metavar="DATE",
+        help="a later round that only tops up goal-dense articles (--dense-test/--dense-train, no --count): its name in the meta",
+    )
+    parser.add_argument(
+        "--min-rule-goals", type=int, default=4,
+        help="--topup-campaign: rule goals an article needs (after the first round, 51 articles had >= 4 and 7 were no near-duplicate)",
+    )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--corpus", type=Path, default=annotations_dir() / "corpus.jsonl")
@@ -350,6 +360,18 @@ def main() -> None:
     args = parser.parse_args()
     if not args.campaign:
         picked = pick(args.corpus, args.shared, args.count, args.seed)
+        write_documents(picked, args.out)
+        print(f"{len(picked)} articles -> {args.out}")
+        return
+    if args.topup_campaign:
+        # A later round (the 2026-12-06 one): the first round already holds the uncertainty
+        # and stratified halves; this one adds goal-dense articles where span counts fall short.
+        picked = []
+        for split, count in (("test", args.dense_test), ("train", args.dense_train)):
+            if count:
+                picked += pick_goal_dense(
+                    args.corpus, args.shared, picked, count, args.seed, split, args.min_rule_goals, args.topup_campaign
+                )
         write_documents(picked, args.out)
         print(f"{len(picked)} articles -> {args.out}")
         return
