@@ -16,7 +16,7 @@ from rich.table import Table
 from chitieu.corpus import CORPUS_FILE, SPLIT_NAMES, Document, load_corpus, read_documents, read_splits, require_split_name, update_splits, write_documents
 from chitieu.labels import LABELS
 from chitieu.paths import annotations_dir
-from chitieu.text import nfc
+from chitieu.lexicon.unicode import nfc
 from chitieu.validate import check_document, validate_path
 
 app = typer.Typer(help="The gold corpus: validate, stats, split, import, export, preannotate, agree.", no_args_is_help=True)

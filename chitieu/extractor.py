@@ -21,9 +21,8 @@ from chitieu.labels import LABELS
 from chitieu.linking import link_targets
 from chitieu.pipeline import Prepared, WindowRunner, decode, map_back, prepare
 from chitieu.refine import REFINE_STEPS, refine
-from chitieu.windows import Window
+from chitieu.windows import DEFAULT_OVERLAP_TOKENS, Window
 
-DEFAULT_OVERLAP = 32
 #: The post-tagger steps an ablation can switch off, in pipeline order.
 COMPONENTS = (*REFINE_STEPS, "indicator-chooser")
 
@@ -48,7 +47,7 @@ class Extractor:
         options = meta.get("options", {})
         self.max_tokens = max_tokens or int(options.get("max_tokens", adapter.max_tokens))
         # The windows the model was trained on; the default only for folders that do not say.
-        self.overlap_tokens = overlap_tokens if overlap_tokens is not None else int(options.get("overlap_tokens", DEFAULT_OVERLAP))
+        self.overlap_tokens = overlap_tokens if overlap_tokens is not None else int(options.get("overlap_tokens", DEFAULT_OVERLAP_TOKENS))
 
     @classmethod
     def load(cls, directory: Path, device: str = "auto", batch_size: int = 8, engine: str = "auto") -> "Extractor":

@@ -15,11 +15,11 @@ Each TARGET_VALUE is one tuple:
 
 from __future__ import annotations
 
-import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from typing import Any
 
+from chitieu.lexicon.unicode import name_key
 from chitieu.normalize import parse_value
 from chitieu.provinces import resolve
 from chitieu.roles import find_role
@@ -51,10 +51,6 @@ def pick_indicator(value: Entity, indicators: list[Entity], values: list[Entity]
     return None
 
 
-def _name_key(name: str) -> str:
-    return unicodedata.normalize("NFC", " ".join(name.split())).casefold()
-
-
 def full_names(officials: list[Entity]) -> dict[str, Entity]:
     """Map every official mention's text to its fullest mention (`Dũng` -> `Trần Văn Dũng`):
     the longest (then earliest) mention whose name ends with it and is at least as long as
@@ -65,7 +61,7 @@ def full_names(officials: list[Entity]) -> dict[str, Entity]:
     best: dict[str, Entity] = {}  # per name: its longest, then earliest, mention
     last: dict[str, Entity] = {}  # per name: its last mention (whose length sets the bar)
     for mention in officials:
-        key = _name_key(mention["text"])
+        key = name_key(mention["text"])
         last[key] = mention
         held = best.get(key)
         if held is None or (len(mention["text"]), -mention["start"]) > (len(held["text"]), -held["start"]):
@@ -244,7 +240,7 @@ def link_targets(text: str, entities: list[Entity]) -> list[dict[str, Any]]:
         parsed = parse_value(value["text"])
         official_payload = None
         if official is not None:
-            full = names.get(_name_key(official["text"]), official)
+            full = names.get(name_key(official["text"]), official)
             role = role_at(official["start"], official["end"]) or role_at(full["start"], full["end"])
             official_payload = {"name": full["text"], "role": role, "start": official["start"], "end": official["end"]}
         scores = [value["score"]] + ([indicator["score"]] if indicator else [])
@@ -274,9 +270,9 @@ def link_targets(text: str, entities: list[Entity]) -> list[dict[str, Any]]:
 
 def tuple_key(t: dict[str, Any]) -> tuple[str, str, str]:
     """What makes two tuples the same goal: indicator, value and province (case-folded)."""
-    indicator = _name_key(t["indicator"]["text"]) if t.get("indicator") else ""
+    indicator = name_key(t["indicator"]["text"]) if t.get("indicator") else ""
     province = (t.get("province") or {}).get("name") or ""
-    return indicator, _name_key(t["value"]["text"]), province
+    return indicator, name_key(t["value"]["text"]), province
 
 
 def deduplicate(tuples: list[dict[str, Any]]) -> list[dict[str, Any]]:

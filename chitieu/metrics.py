@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +14,7 @@ from seqeval.scheme import IOB2
 
 from chitieu.corpus import Document
 from chitieu.labels import LABELS
+from chitieu.lexicon.unicode import name_key
 from chitieu.linking import link_targets, tuple_key
 from chitieu.normalize import parse_value
 from chitieu.text import split_words
@@ -206,7 +206,7 @@ def confusion(gold: Sequence[Sequence[Entity]], predicted: Sequence[Sequence[Ent
 
 
 def _fold(name: str | None) -> str | None:
-    return None if name is None else unicodedata.normalize("NFC", " ".join(name.split())).casefold()
+    return None if name is None else name_key(name)
 
 
 def official_name(t: Tuple) -> str | None:

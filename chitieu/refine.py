@@ -35,37 +35,29 @@ from typing import Any
 from chitieu.goal_classifier import GoalReader, vote_values
 from chitieu.goals import DocumentCues
 from chitieu.intervals import Occupied
+from chitieu.lexicon.comparators import SIGN_CHARACTERS, comparator_words
+from chitieu.lexicon.numbers import NUMERAL, SCALE
+from chitieu.lexicon.units import COUNTED_NOUNS, CURRENCIES, PERCENT_POINTS, alternation
 from chitieu.provinces import resolve
 from chitieu.text import SpanIndex, sentences
 
 Entity = dict[str, Any]
 
-_NUM = r"\d+(?:[.,]\d+)*"
-_SCALE = r"(?:nghìn tỷ|ngàn tỷ|nghìn tỉ|ngàn tỉ|nghìn|ngàn|triệu|tỷ|tỉ)"
-# Units and counted nouns the guidelines name, plus currencies; longest first.
-_UNITS = (
-    "điểm phần trăm", "lượt khách", "doanh nghiệp", "lao động", "đô la Mỹ", "đô la", "đồng", "USD",
-    "VNĐ", "VND", "km", "ha", "tấn", "xã", "hộ", "người", "lần",
-)
-_UNIT = "(?:" + "|".join(re.escape(u) for u in _UNITS) + r")(?![^\W\d_])"
+# A value's unit: `%` points, a currency, or a counted noun (`chitieu.lexicon.units`).
+_UNIT = alternation((PERCENT_POINTS, *CURRENCIES, *COUNTED_NOUNS)) + r"(?![^\W\d_])"
 _PER = r"(?:/(?:người|năm|ha|tháng|quý|hộ)(?![^\W\d_]))*"
 # After a numeral: `%` (a noun after `%` is the indicator: `100% xã`), or scale words and a
 # unit; per-unit suffixes; a range's second end; `trở lên`.
-_AFTER_NUMBER = r"(?:\s*%|(?:\s*" + _SCALE + r"(?![^\W\d_]))*(?:\s*" + _UNIT + r")?)" + _PER
-_RANGE_END = r"(?:\s*(?:[-–]|đến|tới)\s*" + _NUM + _AFTER_NUMBER + r")?" + r"(?:\s+trở\s+(?:lên|xuống))?"
+_AFTER_NUMBER = r"(?:\s*%|(?:\s*" + SCALE + r"(?![^\W\d_]))*(?:\s*" + _UNIT + r")?)" + _PER
+_RANGE_END = r"(?:\s*(?:[-–]|đến|tới)\s*" + NUMERAL + _AFTER_NUMBER + r")?" + r"(?:\s+trở\s+(?:lên|xuống))?"
 _TAIL = re.compile(_AFTER_NUMBER + _RANGE_END, re.IGNORECASE)
 # When the predicted value already ends in `%`, only a suffix, a range's end or `trở lên` may follow.
 _TAIL_AFTER_PERCENT = re.compile(_PER + _RANGE_END, re.IGNORECASE)
-# Comparator words the guidelines list, longest first; matched right before the value.
-_COMPARATORS = (
-    "đạt và vượt", "không vượt quá", "không quá", "không dưới", "ít nhất", "tối thiểu", "tối đa",
-    "xấp xỉ", "khoảng", "chừng", "gần", "trên", "hơn", "vượt", "dưới", "từ",
-)
-# The comparator signs the normaliser reads (`≥ 95%`, `≥95%`).
-COMPARATOR_SIGNS = "≥≤><~"
+# Comparator words (`chitieu.lexicon.comparators`), longest first; matched right before the value.
+_COMPARATORS = comparator_words()
 _HEAD = re.compile(
     r"(?:(?:^|(?<=\s))(?P<word>" + "|".join(re.escape(c) for c in _COMPARATORS) + r")\s+"
-    r"|(?P<sign>[" + re.escape(COMPARATOR_SIGNS) + r"])\s*)$",
+    r"|(?P<sign>[" + re.escape(SIGN_CHARACTERS) + r"])\s*)$",
     re.IGNORECASE,
 )
 

