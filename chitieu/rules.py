@@ -128,10 +128,11 @@ class ValueCandidate(NamedTuple):
 _PERIOD_RE = re.compile(r"\d{4}\s*[-–—]\s*\d{4}\b")
 
 
-def value_candidates(text: str) -> list[ValueCandidate]:
-    """Every value expression of rule V1, goal or not; periods such as `2021 - 2025` excluded."""
+def value_candidates(text: str, sentence_spans: list[tuple[int, int]] | None = None) -> list[ValueCandidate]:
+    """Every value expression of rule V1, goal or not; periods such as `2021 - 2025` excluded.
+    `sentence_spans`: the text's sentences, when the caller has read them already."""
     out = []
-    for s_start, s_end in sentences(text):
+    for s_start, s_end in sentences(text) if sentence_spans is None else sentence_spans:
         sentence = text[s_start:s_end]
         for m in _VALUE_RE.finditer(sentence):
             if m.group("num") and _PERIOD_RE.match(sentence, m.start("num")):

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chitieu import linking
+from chitieu.core import Entity
 from chitieu.extractor import Extractor
 from chitieu.goal_classifier import FeatureContext, GoalClassifier, _SentenceWords
 from chitieu.goals import CLAUSE_BREAK_RE, SentenceCues
@@ -137,14 +138,14 @@ def test_words_around_a_value_match_tokenising_the_cut_text(sentence: str, data:
     assert words.right(end, 6) == word.findall(sentence[end:].lower())[:6]
 
 
-def old_full_names(officials: list[dict]) -> dict[str, dict]:
+def old_full_names(officials: list[Entity]) -> dict[str, Entity]:
     out = {}
     for mention in officials:
-        key = name_key(mention["text"])
+        key = name_key(mention.text)
         candidates = [
-            o for o in officials if name_key(o["text"]).endswith(key) and len(o["text"]) >= len(mention["text"])
+            o for o in officials if name_key(o.text).endswith(key) and len(o.text) >= len(mention.text)
         ]
-        out[key] = max(candidates, key=lambda o: (len(o["text"]), -o["start"]))
+        out[key] = max(candidates, key=lambda o: (len(o.text), -o.start))
     return out
 
 
@@ -156,7 +157,7 @@ names = st.sampled_from(["Trần Văn Dũng", "Dũng", "Văn Dũng", "ũng", "L�
 def test_full_names_match_comparing_every_pair(mentions: list[str]) -> None:
     officials, at = [], 0
     for name in mentions:
-        officials.append({"start": at, "end": at + len(name), "text": name, "label": "OFFICIAL"})
+        officials.append(Entity(label="OFFICIAL", start=at, end=at + len(name), text=name, score=1.0))
         at += len(name) + 1
     assert full_names(officials) == old_full_names(officials)
 
@@ -177,7 +178,7 @@ def test_linking_by_bisection_matches_linking_by_scanning(spans: list[tuple[int,
         end = min(start + length, len(LINK_TEXT))
         if start >= end:
             continue
-        entities.append({"start": start, "end": end, "text": LINK_TEXT[start:end], "label": label, "score": 0.9})
+        entities.append(Entity.of(LINK_TEXT, start, end, label, 0.9))
         reach = end
     fast = link_targets(LINK_TEXT, entities)
     original = linking._disjoint
