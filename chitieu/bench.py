@@ -37,6 +37,7 @@ from typing import Any
 import typer
 
 from chitieu.engines import F1_TOLERANCE, configure_threads, resolve_engine
+from chitieu.files import write_text
 from chitieu.flops import EncoderShape, MatmulRate, matmul_rate
 
 NAIVE_CHUNK_WORDS = 300
@@ -672,4 +673,4 @@ def bench_command(
     typer.echo(report.table())
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(report.to_json() + "\n", encoding="utf-8")
+        write_text(out, report.to_json() + "\n")

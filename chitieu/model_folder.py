@@ -10,8 +10,6 @@ Layout (all written by `chitieu train`):
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from chitieu.encoders.base import WordPieceAdapter
+from chitieu.files import write_text
 from chitieu.labels import BIO_TAGS
 from chitieu.windows import Window
 
@@ -45,7 +44,7 @@ def write_weights_file(path: Path, format_version: int, kind: str, fields: dict[
         **fields,
         "weights": {k: round(v, 6) for k, v in sorted(weights.items()) if round(v, 6) != 0.0},
     }
-    replace_file(path, json.dumps(payload, ensure_ascii=False, indent=0))
+    write_text(path, json.dumps(payload, ensure_ascii=False, indent=0))
     return path
 
 
@@ -63,28 +62,10 @@ def read_weights_file(path: Path, format_version: int) -> dict[str, Any] | None:
     return data
 
 
-def replace_file(path: Path, text: str) -> None:
-    """Replace a file atomically and durably: a unique temp file beside it, flushed to disk,
-    made readable by other users (a service may run as one), renamed over the target. A
-    reader sees the old or the new content; two writers never share a temp file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_meta(directory: Path, meta: dict[str, Any]) -> None:
     """Replace chitieu.json and metrics.json, each atomically."""
-    replace_file(Path(directory) / META_FILE, json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
-    replace_file(Path(directory) / "metrics.json", json.dumps(meta.get("metrics", {}), ensure_ascii=False, indent=1) + "\n")
+    write_text(Path(directory) / META_FILE, json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
+    write_text(Path(directory) / "metrics.json", json.dumps(meta.get("metrics", {}), ensure_ascii=False, indent=1) + "\n")
 
 
 def read_meta(directory: Path) -> dict[str, Any]:
@@ -248,12 +229,7 @@ def write_promoted(models_dir: Path, name: str) -> None:
     """Point at a model folder atomically and durably: a unique temp file, flushed to disk,
     renamed over the pointer, then the folder flushed, so a crash leaves the old or the new
     name and two promotions never share a temp file."""
-    replace_file(promoted_pointer(models_dir), name + "\n")
-    folder = os.open(models_dir, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    write_text(promoted_pointer(models_dir), name + "\n")
 
 
 def resolve_model_folder(model: str | Path | None, models_dir: Path) -> Path:

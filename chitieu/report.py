@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from chitieu.files import write_text
 from chitieu.labels import LABELS
 from chitieu.metrics import DEFINITIONS
 
@@ -53,8 +54,8 @@ def write_report(report: Mapping[str, Any], directory: Path, texts: Mapping[str,
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / "report.json"
     html_path = directory / "report.html"
-    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    html_path.write_text(render_html(report, texts), encoding="utf-8")
+    write_text(json_path, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    write_text(html_path, render_html(report, texts))
     return json_path, html_path
 
 

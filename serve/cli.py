@@ -15,6 +15,8 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
+from chitieu.files import write_text
+
 app = typer.Typer(help="Run the chitieu HTTP service.", pretty_exceptions_show_locals=False)
 
 
@@ -105,7 +107,7 @@ def loadtest(
     typer.echo(report.table())
     typer.echo("\nRSS per minute (max MB): " + ", ".join(f"{m}: {mb:.0f}" for m, mb in report.rss_per_minute()))
     if out is not None:
-        out.write_text(report_json(report), encoding="utf-8")
+        write_text(out, report_json(report))
     if not all(report.checks.values()):
         raise typer.Exit(1)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
 from chitieu.core import Entity, Extraction, Indicator, ModelRef, Official, Province, Span, Target, Value
+from chitieu.nfc import nfc_with_map
 from chitieu.serve.state import MODEL_NAME_PATTERN
 
 __all__ = [
@@ -26,6 +28,8 @@ def check_text(value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as err:
         raise ValueError(f"text has an unpaired surrogate at position {err.start}; send valid Unicode") from None
+    if not unicodedata.is_normalized("NFC", value):
+        nfc_with_map(value)  # NfcOffsetError (a ValueError: 422 with its message) when offsets cannot be exact
     return value
 
 

@@ -236,6 +236,11 @@ def test_validation_errors_do_not_echo_the_article(client: TestClient) -> None:
     assert r.status_code == 422 and TEXT not in r.text
 
 
+def test_text_whose_offsets_cannot_stay_exact_through_nfc_is_a_422(client: TestClient) -> None:
+    r = client.post("/extract", json={"text": "Bến Tre \u1100\u1161"})
+    assert r.status_code == 422 and "NFC-normalised" in r.json()["message"], r.text
+
+
 def test_full_queue_answers_429_with_retry_after(models_dir: Path) -> None:
     with serving(models_dir, queue_size=1, max_batch_documents=1) as client:
         runner = client.app.state.service.slot.current.extractor.runner

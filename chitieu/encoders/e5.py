@@ -31,6 +31,7 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_
 from tokenizers.models import Unigram
 from tqdm.auto import tqdm
 
+from chitieu.files import write_text
 from chitieu.paths import annotations_dir, cache_dir, shared_dir
 
 if TYPE_CHECKING:  # torch and transformers load only when a model is built: the CLI stays quick
@@ -476,9 +477,7 @@ def write_pieces(pieces: Sequence[str], path: Path = PIECES_FILE) -> None:
     """One piece a line, `\\n`-separated (a piece may hold other line-breaking characters)."""
     if any("\n" in p for p in pieces):
         raise ValueError("a piece contains a newline; this file format cannot hold it")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(("\n".join(pieces) + "\n").encode("utf-8"))
-    tmp.replace(path)
+    write_text(path, "\n".join(pieces) + "\n")
 
 
 def read_pieces(path: Path = PIECES_FILE) -> list[str]:

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chitieu.files import write_text
 from chitieu.text import Token, split_words
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class FastTokenizerAdapter:
         directory.mkdir(parents=True, exist_ok=True)
         self.tokenizer.save_pretrained(directory)
         settings = {"kind": self.kind, "max_tokens": self.max_tokens, "label_all_subwords": self.label_all_subwords}
-        (directory / ADAPTER_FILE).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        write_text(directory / ADAPTER_FILE, json.dumps(settings, indent=2) + "\n")
 
     def words(self, text: str) -> list[Token]:
         return split_words(text)
