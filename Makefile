@@ -21,8 +21,10 @@ install-dev: $(BIN)/python
 serve: install
 	$(BIN)/chitieu serve --host $(HOST) --port $(PORT)
 
+# The default run (fast), then the tests that load the committed default model (marker `model`).
 test: install-dev
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m model
 
 test-slow: install-dev
 	$(BIN)/python -m pytest -m slow

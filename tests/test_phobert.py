@@ -18,7 +18,7 @@ from chitieu.encoders.phobert import (
     licence_for,
     licence_warning,
 )
-from chitieu.encoders.phobert_tiny import build_tiny_phobert, learn_bpe
+from tests.phobert_tiny import build_tiny_phobert, learn_bpe
 from chitieu.encoders.segment import phobert_form
 from chitieu.windows import make_windows
 

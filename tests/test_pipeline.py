@@ -4,7 +4,7 @@ import numpy as np
 
 from chitieu.labels import TAG2ID
 from chitieu.pipeline import batches, decode, map_back, prepare, word_probabilities
-from chitieu.serve.testing import LexiconAdapter
+from tests.fakes import LexiconAdapter
 
 TEXT = "Tỉnh Bến Tre phấn đấu tăng trưởng GRDP từ 9,3% trở lên. " * 30
 
@@ -104,7 +104,7 @@ def test_decomposed_input_gives_the_same_result_in_its_own_offsets():
     import unicodedata
 
     from chitieu.extractor import Extractor
-    from chitieu.serve.testing import TEXT, LexiconAdapter, LexiconRunner
+    from tests.fakes import TEXT, LexiconAdapter, LexiconRunner
 
     extractor = Extractor(LexiconAdapter(), LexiconRunner(), {"name": "fake"}, max_tokens=32, overlap_tokens=4)
     nfd = unicodedata.normalize("NFD", TEXT)
@@ -120,7 +120,7 @@ def test_decomposed_input_gives_the_same_result_in_its_own_offsets():
 
 def test_extractor_uses_the_overlap_the_model_was_trained_with():
     from chitieu.extractor import Extractor
-    from chitieu.serve.testing import LexiconAdapter, LexiconRunner
+    from tests.fakes import LexiconAdapter, LexiconRunner
 
     meta = {"options": {"max_tokens": 24, "overlap_tokens": 4}}
     extractor = Extractor(LexiconAdapter(max_tokens=24), LexiconRunner(), meta)
@@ -133,7 +133,7 @@ def test_sentences_are_read_once_in_prepare_and_carried_to_every_later_stage(mon
     from chitieu import indicators, linking, refine, rules
     from chitieu.extractor import Extractor
     from chitieu.indicators import IndicatorChooser
-    from chitieu.serve.testing import TEXT, LexiconAdapter, LexiconRunner
+    from tests.fakes import TEXT, LexiconAdapter, LexiconRunner
 
     class Goals:
         trained_on = {}

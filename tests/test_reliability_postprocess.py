@@ -25,7 +25,7 @@ from chitieu.lexicon.unicode import name_key
 from chitieu.linking import full_names, link_targets
 from chitieu.model_folder import read_promoted
 from chitieu.paths import models_dir
-from chitieu.serve.testing import LexiconAdapter, LexiconRunner
+from tests.fakes import LexiconAdapter, LexiconRunner
 from chitieu.text import MAX_SENTENCE_CHARS, SpanIndex, sentences
 
 RUN_ON = "Bến Tre 9,3% "
@@ -202,7 +202,7 @@ def test_features_of_one_document_share_one_reading_of_each_sentence(goal_classi
 
 def test_post_processing_of_the_seed_is_unchanged_in_shape(goal_classifier: GoalClassifier) -> None:
     # The lexicon model on its own article: the same single target as before the rewrite.
-    from chitieu.serve.testing import TEXT
+    from tests.fakes import TEXT
 
     out = lexicon_extractor(goal_classifier).extract(TEXT)
     [target] = out["targets"]

@@ -23,7 +23,7 @@ from chitieu.model_folder import write_promoted
 from chitieu.serve.app import create_app
 from chitieu.serve.logging import LOGGER_NAME, JsonFormatter
 from chitieu.serve.settings import Settings
-from chitieu.serve.testing import TEXT, fake_loader, write_fake_model
+from tests.fakes import TEXT, fake_loader, write_fake_model
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

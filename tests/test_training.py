@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from chitieu.corpus import Document, Span, write_documents
-from chitieu.encoders.phobert_tiny import build_tiny_phobert
+from tests.phobert_tiny import build_tiny_phobert
 from chitieu.extractor import Extractor
 from chitieu.model_folder import read_meta
 from chitieu.train.options import TrainOptions
