@@ -7,18 +7,21 @@ import sys
 from collections import Counter
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from chitieu.corpus import CORPUS_FILE, SPLIT_NAMES, Document, load_corpus, read_documents, read_splits, require_split_name, update_splits, write_documents
-from chitieu.labels import LABELS
-from chitieu.paths import annotations_dir
-from chitieu.lexicon.unicode import nfc
 from chitieu.files import write_text
+from chitieu.labels import LABELS
+from chitieu.lexicon.unicode import nfc
+from chitieu.paths import annotations_dir
 from chitieu.validate import check_document, validate_path
+
+if TYPE_CHECKING:
+    from chitieu.formats.common import ConversionReport
 
 app = typer.Typer(help="The gold corpus: validate, stats, split, import, export, preannotate, agree.", no_args_is_help=True)
 console = Console(soft_wrap=True)

@@ -233,6 +233,7 @@ def link_targets(text: str, entities: list[Entity], sentence_spans: list[tuple[i
         indicator = pick_indicator(value, _inside(near_indicators, sentence), _inside(near_values, sentence))
         official = pick_official(value, sentence, paragraph, near_officials)
         province_mentions = _inside(near_provinces, sentence)
+        province: Entity | None
         if province_mentions:
             province = min(province_mentions, key=lambda p: abs(p.start - value.start))
         else:

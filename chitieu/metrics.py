@@ -12,10 +12,10 @@ from typing import Any
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
+from chitieu.core import Entity as TypedEntity
 from chitieu.corpus import Document
 from chitieu.labels import LABELS
 from chitieu.lexicon.unicode import name_key
-from chitieu.core import Entity as TypedEntity
 from chitieu.linking import goal_key, link_targets
 from chitieu.normalize import parse_value
 from chitieu.text import split_words
@@ -114,7 +114,7 @@ def bio_sequence(text: str, entities: Sequence[Entity], cuts: Sequence[int] = ()
     tags: list[str] = []
     by_start = {e["start"]: e for e in entities}
     current: Entity | None = None
-    for a, b in zip(edges, edges[1:]):
+    for a, _ in zip(edges, edges[1:]):
         if current is not None and a >= current["end"]:
             current = None
         if a in by_start:

@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 import numpy as np
-from pydantic import BaseModel
 from seqeval.metrics.sequence_labeling import get_entities
 
-from chitieu.core import Entity, Target
+from chitieu.core import Entity, Indicator, Official, Province, Span, Target, Value
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.labels import ID2TAG, TAG2ID
 from chitieu.nfc import nfc_with_map
 from chitieu.text import Token, sentences
 from chitieu.windows import Window, make_windows, placement
 
-T = TypeVar("T", bound=BaseModel)
+#: A located part of a target (what map_back moves into the caller's offsets).
+T = TypeVar("T", Indicator, Value, Official, Province, Span)
 
 # Punctuation that may sit inside a span but never at its edge.
 _EDGE_TRIM = set(".,;:!?\"'“”‘’()[]{}-–—…/")
@@ -44,7 +44,7 @@ class Prepared:
 class WindowRunner(Protocol):
     """The model stage: class probabilities for every position of every window."""
 
-    def __call__(self, windows: Sequence[Window]) -> list[np.ndarray]: ...
+    def __call__(self, windows: Sequence[Window], /) -> list[np.ndarray]: ...
 
 
 def prepare(

@@ -169,7 +169,7 @@ def all_provinces() -> tuple[Province, ...]:
     data = _underthesea_mapping()
     new_by_code = {f"{int(p.code):02d}": _short(p.name) for p in _VPProvince.iter_all()}
     new_names = data["province_names"]
-    for key, info in new_names.items():
+    for info in new_names.values():
         if new_by_code.get(info["code"]) != info["short"]:
             raise RuntimeError(
                 f"vietnam_provinces and underthesea disagree on new unit {info['code']} "

@@ -182,12 +182,12 @@ def _summary_table(systems: Sequence[Mapping[str, Any]]) -> str:
                 cells.append(f"<td>{_f(strict['precision'])}</td><td>{_f(strict['recall'])}</td><td><b>{_f(strict['f1'])}</b></td><td>{_f(lenient['f1'])}</td>")
         rows.append(f'<tr><td class="l">{_e(label)}</td><td>{support}</td>{"".join(cells)}</tr>')
     for avg in ("micro", "macro"):
-        cells = "".join(
+        avg_cells = "".join(
             f"<td>{_f(s['metrics']['strict'][avg]['precision'])}</td><td>{_f(s['metrics']['strict'][avg]['recall'])}</td>"
             f"<td><b>{_f(s['metrics']['strict'][avg]['f1'])}</b></td><td>{_f(s['metrics']['lenient'][avg]['f1'])}</td>"
             for s in systems
         )
-        rows.append(f'<tr><th class="l">{avg}</th><td></td>{cells}</tr>')
+        rows.append(f'<tr><th class="l">{avg}</th><td></td>{avg_cells}</tr>')
     return (
         f'<table><tr><th class="l" rowspan="2">label</th><th rowspan="2">support</th>{head}</tr><tr>{sub}</tr>'
         + "".join(rows)

@@ -144,7 +144,6 @@ def _drop_provinces(role: str) -> str:
     for start, end, province in reversed(find_mentions(role)):
         before = role[:start].rstrip()
         after = role[end:]
-        surface = role[start:end]
         central = province.name in CENTRAL_CITIES
         level = "thành phố" if central else "tỉnh"
         tail = re.search(r"(?<!\w)(tỉnh|thành phố|tp\.?|TP\.?|Tp\.?|thủ đô|Thủ đô)$", before)
@@ -275,7 +274,7 @@ def _role_after(text: str, name_end: int) -> list[str]:
 
 def _ends_with_person(segment: str) -> bool:
     words = segment.split()
-    tail = []
+    tail: list[str] = []
     for w in reversed(words):
         if not (w[:1].isupper() and w[1:].islower()):
             break

@@ -85,6 +85,7 @@ def loadtest(
     from chitieu.serve.loadtest import corpus_texts, drive, report_json, require_loopback, served
 
     pool = corpus_texts(texts or annotations_dir() / "corpus.jsonl", seed)
+    target: contextlib.AbstractContextManager[tuple[str, int]]
     if url is not None:
         if pid is None:
             raise typer.BadParameter("--url needs --pid (the server's process id) to follow its memory")

