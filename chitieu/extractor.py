@@ -56,7 +56,8 @@ class Extractor:
     def load(cls, directory: Path, device: str = "auto", batch_size: int = 8, engine: str = "auto") -> "Extractor":
         """`engine`: fp32, int8, bf16, fp16 or auto (chitieu.engines)."""
         from chitieu.engines import resolve_engine
-        from chitieu.model_folder import TorchRunner, load_model_folder
+        from chitieu.model_folder import load_model_folder
+        from chitieu.runner import TorchRunner
 
         model, adapter, meta = load_model_folder(directory, device, engine)
         chosen = resolve_engine(engine, model.device.type)

@@ -173,7 +173,7 @@ def fit(
     loss_fn = nn.CrossEntropyLoss(weight=class_weight.to(accelerator.device), ignore_index=IGNORE_INDEX)
     order_rng = random.Random(opts.seed)
 
-    from chitieu.model_folder import TorchRunner
+    from chitieu.runner import TorchRunner
 
     runner = TorchRunner(tagger, pad_id, accelerator.device, opts.batch_size * 2)
 

@@ -165,7 +165,7 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
 
     result = fit(model, data.windows, adapter.pad_id, opts, evaluate_dev if opts.early_stopping else None)
 
-    from chitieu.model_folder import TorchRunner
+    from chitieu.runner import TorchRunner
 
     runner = TorchRunner.for_model(result.model, adapter.pad_id, "cpu", opts.batch_size * 2)
     goals = None
