@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
-.PHONY: install install-dev serve test test-slow benchmark curve
+.PHONY: install install-dev serve lint test test-slow benchmark curve
 install: $(BIN)/python
 	$(BIN)/pip install -e .
 
@@ -21,8 +21,16 @@ install-dev: $(BIN)/python
 serve: install
 	$(BIN)/chitieu serve --host $(HOST) --port $(PORT)
 
+# Types (mypy over chitieu/, train/ and serve/ through chitieu/'s links, and tools/) and lint
+# (ruff over everything); both configured in pyproject.toml.
+lint: install-dev
+	$(BIN)/ruff check
+	$(BIN)/mypy
+
+# The default run (fast), then the tests that load the committed default model (marker `model`).
 test: install-dev
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m model
 
 test-slow: install-dev
 	$(BIN)/python -m pytest -m slow

@@ -7,17 +7,21 @@ import sys
 from collections import Counter
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from chitieu.corpus import CORPUS_FILE, SPLIT_NAMES, Document, load_corpus, read_documents, read_splits, require_split_name, update_splits, write_documents
+from chitieu.files import write_text
 from chitieu.labels import LABELS
+from chitieu.lexicon.unicode import nfc
 from chitieu.paths import annotations_dir
-from chitieu.text import nfc
 from chitieu.validate import check_document, validate_path
+
+if TYPE_CHECKING:
+    from chitieu.formats.common import ConversionReport
 
 app = typer.Typer(help="The gold corpus: validate, stats, split, import, export, preannotate, agree.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -214,17 +218,17 @@ def export(
     docs = load_corpus(_dir(path), split_name)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt is Format.labelstudio:
-        out.write_text(json.dumps(labelstudio.export_tasks(docs), ensure_ascii=False, indent=1), encoding="utf-8")
+        write_text(out, json.dumps(labelstudio.export_tasks(docs), ensure_ascii=False, indent=1))
         print(f"{len(docs)} tasks written to {out}")
     elif fmt is Format.doccano:
         lines = doccano.export_lines(docs, form=doccano_form)  # type: ignore[arg-type]
-        out.write_text("".join(json.dumps(l, ensure_ascii=False) + "\n" for l in lines), encoding="utf-8")
+        write_text(out, "".join(json.dumps(l, ensure_ascii=False) + "\n" for l in lines))
         print(f"{len(docs)} documents written to {out}")
     else:
         content, report = conll.export_documents(docs)
         for line in report.problems:
             err_console.print(f"[yellow]warning[/]: {line}")
-        out.write_text(content, encoding="utf-8")
+        write_text(out, content)
         print(f"{report.summary()} written to {out}")
 
 
@@ -245,7 +249,7 @@ def preannotate(
     for path in texts:
         text = nfc(path.read_text(encoding="utf-8"))
         tasks.append(prediction_task(path.stem, text, predictor(text), version))
-    out.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_text(out, json.dumps(tasks, ensure_ascii=False, indent=1))
     err_console.print(f"{len(tasks)} tasks with predictions from {version} written to {out}")
     err_console.print("Label Studio labeling config for these tasks:\n" + LABEL_CONFIG)
 

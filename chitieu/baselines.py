@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +21,7 @@ from typing import Any
 from seqeval.metrics.sequence_labeling import get_entities
 
 from chitieu.labels import LABELS
+from chitieu.lexicon.unicode import base_letter
 from chitieu.text import sentences
 
 Entity = dict[str, Any]
@@ -45,12 +45,6 @@ class Baseline:
     links_tuples: bool = True
 
 
-def _fold(ch: str) -> str:
-    """One character's base letter, case-folded: `Ấ` -> `a`, `đ` -> `d`; length stays 1."""
-    base = unicodedata.normalize("NFD", ch)[0].casefold()
-    return "d" if base == "đ" else base[:1] or ch
-
-
 def align_tokens(text: str, tokens: Sequence[str]) -> list[tuple[int, int] | None]:
     """Offsets in `text` of each token a tokenizer returned, in order.
 
@@ -70,7 +64,7 @@ def align_tokens(text: str, tokens: Sequence[str]) -> list[tuple[int, int] | Non
     if source == target:
         return [(positions[a], positions[b - 1] + 1) if b > a else None for a, b in bounds]
 
-    matcher = difflib.SequenceMatcher(None, "".join(map(_fold, source)), "".join(map(_fold, target)), autojunk=False)
+    matcher = difflib.SequenceMatcher(None, "".join(map(base_letter, source)), "".join(map(base_letter, target)), autojunk=False)
     to_source: dict[int, int] = {}
     for block in matcher.get_matching_blocks():
         for d in range(block.size):

@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chitieu.files import write_text
+
 CORPUS_FILE = "corpus.jsonl"
 SPLITS_FILE = "splits.json"
 SPLIT_NAMES = ("train", "dev", "test")
@@ -58,12 +60,7 @@ def read_documents(path: Path) -> list[Document]:
 
 
 def write_documents(docs: Iterable[Document], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for doc in docs:
-            fh.write(json.dumps(doc.with_span_texts().model_dump(), ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    write_text(path, "".join(json.dumps(doc.with_span_texts().model_dump(), ensure_ascii=False) + "\n" for doc in docs))
 
 
 def id_digest(doc_id: str) -> str:
@@ -122,7 +119,7 @@ def update_splits(docs: Iterable[Document], directory: Path, new_split: str | No
         splits[where.get(doc.id) or new_split or assign_split(doc.id, is_seed(doc))].append(doc.id)
     for ids in splits.values():
         ids.sort()
-    path.write_text(json.dumps(splits, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(splits, ensure_ascii=False, indent=1) + "\n")
     return splits
 
 

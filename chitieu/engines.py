@@ -65,7 +65,7 @@ def resolve_engine(engine: str, device: str) -> Engine:
         raise EngineError("engine int8 (dynamic quantisation) runs on CPU only; on a GPU use bf16, fp16 or auto")
     if engine == "fp16" and not on_gpu:
         raise EngineError("engine fp16 runs on GPUs only (CPU fp16 kernels are slower than fp32); on CPU use int8, bf16 or fp32")
-    return engine  # type: ignore[return-value]
+    return engine
 
 
 #: Linear layers int8 leaves in fp32 (BERT/RoBERTa names): they read GELU and attention outputs.

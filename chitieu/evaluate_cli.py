@@ -204,7 +204,7 @@ def _split_names(values: Sequence[str]) -> list[str]:
 @app.command()
 def evaluate(
     model: Annotated[Optional[str], typer.Argument(help="Model folder or name under models/ [default: the promoted model]")] = None,
-    split: Annotated[list[str], typer.Option("--split", help="test, dev, train, all or e.g. train+dev; repeat for several")] = ["test"],
+    split: Annotated[Optional[list[str]], typer.Option("--split", help="test, dev, train, all or e.g. train+dev; repeat for several [default: test]")] = None,
     annotations: Annotated[Optional[Path], typer.Option("--annotations", help="Corpus folder [default: annotations/]")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", help="Report folder [default: reports/<model>-<split>/]")] = None,
     compare_models: Annotated[
@@ -223,7 +223,7 @@ def evaluate(
 ) -> None:
     """Score a model against gold spans and tuples; write report.json and report.html."""
     corpus = annotations if annotations is not None else annotations_dir()
-    splits = _split_names(split) or ["test"]
+    splits = _split_names(split or []) or ["test"]
     try:
         if compare_models:
             if model is not None:

@@ -1,9 +1,11 @@
 """The extraction contract, the same for the CLI, the evaluator and the service.
 
-`Extractor.extract(text)` returns
+`Extractor.extraction(prepared, probs)` returns the typed `chitieu.core.Extraction`;
+`Extractor.extract(text)` (and `finish`) return it as its JSON form
   {"id", "model": {name, version, base}, "entities": [...], "targets": [...]}
-and the three stage methods (`prepare`, `run`, `finish`) let the service pool the model
-stage across concurrent requests.
+dumped from that model, which `serve/schemas.py` also answers with, so the CLI and HTTP
+outputs are one thing. The stage methods (`prepare`, `run`, `finish`) let the service
+pool the model stage across concurrent requests.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from chitieu.core import Extraction, ModelRef
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.goal_classifier import GoalClassifier
 from chitieu.indicators import IndicatorChooser, fill_indicators
@@ -21,9 +24,8 @@ from chitieu.labels import LABELS
 from chitieu.linking import link_targets
 from chitieu.pipeline import Prepared, WindowRunner, decode, map_back, prepare
 from chitieu.refine import REFINE_STEPS, refine
-from chitieu.windows import Window
+from chitieu.windows import DEFAULT_OVERLAP_TOKENS, Window
 
-DEFAULT_OVERLAP = 32
 #: The post-tagger steps an ablation can switch off, in pipeline order.
 COMPONENTS = (*REFINE_STEPS, "indicator-chooser")
 
@@ -48,13 +50,14 @@ class Extractor:
         options = meta.get("options", {})
         self.max_tokens = max_tokens or int(options.get("max_tokens", adapter.max_tokens))
         # The windows the model was trained on; the default only for folders that do not say.
-        self.overlap_tokens = overlap_tokens if overlap_tokens is not None else int(options.get("overlap_tokens", DEFAULT_OVERLAP))
+        self.overlap_tokens = overlap_tokens if overlap_tokens is not None else int(options.get("overlap_tokens", DEFAULT_OVERLAP_TOKENS))
 
     @classmethod
     def load(cls, directory: Path, device: str = "auto", batch_size: int = 8, engine: str = "auto") -> "Extractor":
         """`engine`: fp32, int8, bf16, fp16 or auto (chitieu.engines)."""
         from chitieu.engines import resolve_engine
-        from chitieu.model_folder import TorchRunner, load_model_folder
+        from chitieu.model_folder import load_model_folder
+        from chitieu.runner import TorchRunner
 
         model, adapter, meta = load_model_folder(directory, device, engine)
         chosen = resolve_engine(engine, model.device.type)
@@ -82,20 +85,25 @@ class Extractor:
     def run(self, windows: Sequence[Window]) -> list[np.ndarray]:
         return self.runner(windows)
 
-    def finish(self, prepared: Prepared, probs: Sequence[np.ndarray], skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    def extraction(self, prepared: Prepared, probs: Sequence[np.ndarray], skip: frozenset[str] = frozenset()) -> Extraction:
         """Decode -> refine -> indicator chooser -> link; `skip` leaves out steps by name
         (`COMPONENTS`) for ablations."""
-        entities = refine(prepared.text, decode(prepared, probs), self.goal_classifier, skip & set(REFINE_STEPS))
+        text, spans = prepared.text, prepared.sentences
+        entities = refine(text, decode(prepared, probs), self.goal_classifier, skip & set(REFINE_STEPS), spans)
         if self.indicator_chooser is not None and "indicator-chooser" not in skip:
-            entities = fill_indicators(prepared.text, entities, self.indicator_chooser)
-        entities, targets = map_back(prepared, entities, link_targets(prepared.text, entities))
+            entities = fill_indicators(text, entities, self.indicator_chooser, spans)
+        entities, targets = map_back(prepared, entities, link_targets(text, entities, spans))
         info = self.info
-        return {
-            "id": prepared.doc_id,
-            "model": {"name": info["name"], "version": info["version"], "base": info["base"]},
-            "entities": entities,
-            "targets": targets,
-        }
+        return Extraction(
+            id=prepared.doc_id,
+            model=ModelRef(name=info["name"], version=info["version"], base=info["base"]),
+            entities=entities,
+            targets=targets,
+        )
+
+    def finish(self, prepared: Prepared, probs: Sequence[np.ndarray], skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """`extraction` in its JSON form (the contract)."""
+        return self.extraction(prepared, probs, skip).model_dump()
 
     def extract(self, text: str, doc_id: str | None = None) -> dict[str, Any]:
         return self.extract_many([(doc_id, text)])[0]

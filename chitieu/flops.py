@@ -14,6 +14,7 @@ import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,12 @@ class EncoderShape:
     labels: int
 
     @classmethod
-    def of_config(cls, config: object) -> "EncoderShape":
+    def of_config(cls, config: Any) -> "EncoderShape":
         """From a transformers config (BERT/RoBERTa names)."""
         return cls(
-            layers=int(getattr(config, "num_hidden_layers")),
-            hidden=int(getattr(config, "hidden_size")),
-            intermediate=int(getattr(config, "intermediate_size")),
+            layers=int(config.num_hidden_layers),
+            hidden=int(config.hidden_size),
+            intermediate=int(config.intermediate_size),
             labels=int(getattr(config, "num_labels", 9)),
         )
 

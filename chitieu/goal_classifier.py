@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from chitieu.core import Entity
 from chitieu.goals import DocumentCues
 from chitieu.intervals import Occupied
 from chitieu.model_folder import read_weights_file, write_weights_file
@@ -33,7 +34,6 @@ from chitieu.rules import ValueCandidate, goal_values, value_candidates
 GOAL_CLASSIFIER_FILE = "goal_classifier.json"
 FORMAT_VERSION = 1
 _WORD = re.compile(r"\w+|[^\w\s]")
-Entity = dict[str, Any]
 
 
 class _SentenceWords:
@@ -205,7 +205,13 @@ def fit_goal_classifier(documents: Sequence[Any], *, c: float = 1.0, threshold: 
     return GoalClassifier(weights, float(model.intercept_[0]), threshold, trained_on)
 
 
-def vote_values(text: str, entities: list[Entity], classifier: GoalReader, cues: DocumentCues | None = None) -> list[Entity]:
+def vote_values(
+    text: str,
+    entities: list[Entity],
+    classifier: GoalReader,
+    cues: DocumentCues | None = None,
+    sentence_spans: list[tuple[int, int]] | None = None,
+) -> list[Entity]:
     """TARGET_VALUEs that two of tagger, rule goal check and classifier put on the same span.
 
     A tagger value stays (with its score) when either other reader agrees; a value the
@@ -213,13 +219,13 @@ def vote_values(text: str, entities: list[Entity], classifier: GoalReader, cues:
     when it overlaps no other entity. Other labels pass through unchanged. `cues` shares
     the sentences' readings with the stage that called it.
     """
-    candidates = value_candidates(text)
+    candidates = value_candidates(text, sentence_spans)
     rules = set(goal_values(text, candidates, cues))
     learned = classifier.goals(text, candidates)
-    kept = [e for e in entities if e["label"] != "TARGET_VALUE" or (e["start"], e["end"]) in rules or (e["start"], e["end"]) in learned]
-    taken = Occupied((e["start"], e["end"]) for e in kept)
+    kept = [e for e in entities if e.label != "TARGET_VALUE" or (e.start, e.end) in rules or (e.start, e.end) in learned]
+    taken = Occupied((e.start, e.end) for e in kept)
     for (start, end), p in learned.items():
         if (start, end) in rules and not taken.overlaps(start, end):
-            kept.append({"start": start, "end": end, "text": text[start:end], "label": "TARGET_VALUE", "score": round(p, 4)})
+            kept.append(Entity.of(text, start, end, "TARGET_VALUE", round(p, 4)))
             taken.add(start, end)
-    return sorted(kept, key=lambda e: (e["start"], e["end"]))
+    return sorted(kept, key=lambda e: (e.start, e.end))

@@ -17,10 +17,10 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-GOAL_RE = re.compile(
-    r"phấn đấu|mục tiêu|chỉ tiêu|kế hoạch|dự toán|đề ra|đặt ra|đến năm 20\d\d",
-    re.IGNORECASE,
-)
+from chitieu.lexicon.cues import GOAL_WORDS, PLAN_WORDS
+
+_PLAN = "(?:" + "|".join(PLAN_WORDS) + ")"
+GOAL_RE = re.compile("|".join(GOAL_WORDS) + r"|đến năm 20\d\d", re.IGNORECASE)
 _RESULT_WORDS = (
     r"ước|đã|đạt được|thu được|thực hiện được|so với cùng kỳ|so cùng kỳ|dự báo|dự tính|"
     r"lũy kế|luỹ kế|tính đến|đứng thứ|đứng vị trí"
@@ -32,16 +32,16 @@ _RESULT_ONLY_RE = re.compile(r"(?<!\w)(?:" + _RESULT_WORDS + r")(?!\w)", re.IGNO
 # `đạt 87% dự toán`, `vượt kế hoạch`: a result measured against a plan, not a goal cue.
 _PLAN_SHARE_CUE_RE = re.compile(
     r"(?:\d+(?:[.,]\d+)?\s*%\s*(?:so với\s+)?|(?:đạt|vượt|hoàn thành)(?:\s+và\s+vượt)?\s+(?:mức\s+)?)"
-    r"(?:kế hoạch|dự toán|chỉ tiêu)",
+    + _PLAN,
     re.IGNORECASE,
 )
 # A value followed by its plan word (`87% kế hoạch`) is a share of the plan, a result.
 # No `^`: matched with `.match(sentence, end)`, which anchors at `end` without copying the rest.
 PLAN_SHARE_RE = re.compile(r"\s*(?:so với\s+)?(?:kế hoạch|KH|dự toán|chỉ tiêu)", re.IGNORECASE)
 # A plan figure quoted after its plan word: `kế hoạch cả năm là X`, `chỉ tiêu ... giao (X)`.
-_PLAN_FIGURE_RE = re.compile(r"(?<!vượt )(?:kế hoạch|dự toán|chỉ tiêu)[^.;%\d]{0,45}$", re.IGNORECASE)
+_PLAN_FIGURE_RE = re.compile(r"(?<!vượt )" + _PLAN + r"[^.;%\d]{0,45}$", re.IGNORECASE)
 _PLAN_FIGURE_QUOTED_RE = re.compile(
-    r"(?:kế hoạch|dự toán|chỉ tiêu)[^.;%\d()]{0,45}(?:\(|(?<!\w)là|:)\s*$", re.IGNORECASE
+    _PLAN + r"[^.;%\d()]{0,45}(?:\(|(?<!\w)là|:)\s*$", re.IGNORECASE
 )
 # `15/25 chỉ tiêu đạt`, `1/25 đạt trên 80%`: a tally of targets met is always a result.
 _TALLY_RE = re.compile(r"(?<![\d/])\d+/\d+\s+(?:chỉ tiêu|đạt|nghị quyết|mục tiêu|nhiệm vụ)", re.IGNORECASE)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chitieu.core import Entity
 from chitieu.linking import pick_indicator
 from chitieu.model_folder import read_weights_file, write_weights_file
 from chitieu.text import SpanIndex, Token, sentences, split_words
@@ -40,7 +41,6 @@ MAX_WORDS_AFTER = 30
 # A candidate never starts or ends on these, and never crosses the first three.
 _HARD_STOPS = {";", ":", "\n"}
 _EDGE = set(".,;:!?\"'“”‘’()[]{}-–—…/")
-Entity = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -178,9 +178,9 @@ class IndicatorChooser:
 class _Sentences:
     """Per-document sentence words, computed once."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, bounds: list[tuple[int, int]] | None = None) -> None:
         self.text = text
-        self.bounds = sentences(text)
+        self.bounds = sentences(text) if bounds is None else bounds
         self.index = SpanIndex(self.bounds)
         self._words: dict[int, list[Token]] = {}
 
@@ -192,22 +192,24 @@ class _Sentences:
         return k, self.bounds[k], self._words[k]
 
 
-def _value_examples(text: str, entities: Sequence[Entity]) -> list[tuple[Entity, list[Entity], list[Entity], _Sentences]]:
+def _value_examples(
+    text: str, entities: Sequence[Entity], sentence_spans: list[tuple[int, int]] | None = None
+) -> list[tuple[Entity, list[Entity], list[Entity], _Sentences]]:
     """(value, indicators of its sentence, other entities of its sentence) per TARGET_VALUE."""
-    cache = _Sentences(text)
+    cache = _Sentences(text, sentence_spans)
     by_sentence: dict[int, list[Entity]] = {}
     for e in entities:
-        by_sentence.setdefault(cache.index.index(e["start"]), []).append(e)
+        by_sentence.setdefault(cache.index.index(e.start), []).append(e)
     out = []
     for members in by_sentence.values():
         for e in members:
-            if e["label"] == "TARGET_VALUE":
-                out.append((e, [i for i in members if i["label"] == "INDICATOR"], [o for o in members if o is not e], cache))
+            if e.label == "TARGET_VALUE":
+                out.append((e, [i for i in members if i.label == "INDICATOR"], [o for o in members if o is not e], cache))
     return out
 
 
 def _gold_indicator(value: Entity, indicators: list[Entity], sentence_entities: list[Entity]) -> Entity | None:
-    values = [e for e in sentence_entities if e["label"] == "TARGET_VALUE"] + [value]
+    values = [e for e in sentence_entities if e.label == "TARGET_VALUE"] + [value]
     return pick_indicator(value, indicators, values)
 
 
@@ -216,13 +218,13 @@ def training_groups(text: str, entities: Sequence[Entity]) -> list[tuple[list[di
     the index of the gold one (the last when the value has no indicator among them)."""
     groups = []
     for value, indicators, others, cache in _value_examples(text, entities):
-        _, _, words = cache.of(value["start"])
+        _, _, words = cache.of(value.start)
         gold = _gold_indicator(value, indicators, others)
-        blocked = [(o["start"], o["end"]) for o in others if o["label"] != "INDICATOR"]
-        candidates = indicator_candidates(words, (value["start"], value["end"]), blocked)
-        rows = [candidate_features(words, c, (value["start"], value["end"])) for c in candidates]
+        blocked = [(o.start, o.end) for o in others if o.label != "INDICATOR"]
+        candidates = indicator_candidates(words, (value.start, value.end), blocked)
+        rows = [candidate_features(words, c, (value.start, value.end)) for c in candidates]
         hit = next(
-            (k for k, c in enumerate(candidates) if gold is not None and (c.start, c.end) == (gold["start"], gold["end"])),
+            (k for k, c in enumerate(candidates) if gold is not None and (c.start, c.end) == (gold.start, gold.end)),
             len(rows),
         )
         groups.append(([*rows, {NONE: 1.0}], hit))
@@ -230,7 +232,8 @@ def training_groups(text: str, entities: Sequence[Entity]) -> list[tuple[list[di
 
 
 def spans_as_entities(doc: Any) -> list[Entity]:
-    return [{"start": s.start, "end": s.end, "label": s.label, "text": doc.text[s.start : s.end]} for s in doc.spans]
+    """The document's gold spans as entities (score 1.0)."""
+    return [Entity.of(doc.text, s.start, s.end, s.label, 1.0) for s in doc.spans]
 
 
 def fit_indicator_chooser(documents: Sequence[Any], *, l2: float = 1.0, threshold: float = 0.3) -> IndicatorChooser:
@@ -270,16 +273,18 @@ def fit_indicator_chooser(documents: Sequence[Any], *, l2: float = 1.0, threshol
     return IndicatorChooser(weights, threshold, trained_on)
 
 
-def fill_indicators(text: str, entities: list[Entity], chooser: IndicatorChooser) -> list[Entity]:
+def fill_indicators(
+    text: str, entities: list[Entity], chooser: IndicatorChooser, sentence_spans: list[tuple[int, int]] | None = None
+) -> list[Entity]:
     """Entities plus a chosen INDICATOR for every TARGET_VALUE whose sentence gives it none."""
     added: list[Entity] = []
-    for value, indicators, others, cache in _value_examples(text, entities):
+    for value, indicators, others, cache in _value_examples(text, entities, sentence_spans):
         if _gold_indicator(value, indicators, others) is not None:
             continue
-        _, _, words = cache.of(value["start"])
-        blocked = [(o["start"], o["end"]) for o in [*others, *added]]
-        chosen = chooser.choose(words, (value["start"], value["end"]), blocked)
+        _, _, words = cache.of(value.start)
+        blocked = [(o.start, o.end) for o in [*others, *added]]
+        chosen = chooser.choose(words, (value.start, value.end), blocked)
         if chosen is not None:
             start, end, p = chosen
-            added.append({"start": start, "end": end, "text": text[start:end], "label": "INDICATOR", "score": round(p, 4)})
-    return sorted([*entities, *added], key=lambda e: (e["start"], e["end"]))
+            added.append(Entity.of(text, start, end, "INDICATOR", round(p, 4)))
+    return sorted([*entities, *added], key=lambda e: (e.start, e.end))

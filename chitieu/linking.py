@@ -15,44 +15,38 @@ Each TARGET_VALUE is one tuple:
 
 from __future__ import annotations
 
-import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from typing import Any
 
+from chitieu.core import Entity, Indicator, Official, Province, Span, Target, Value
+from chitieu.lexicon.unicode import name_key
 from chitieu.normalize import parse_value
 from chitieu.provinces import resolve
 from chitieu.roles import find_role
 from chitieu.text import SpanIndex, paragraphs, sentences
 
-Entity = dict[str, Any]
-
 
 def _inside(entities: list[Entity], bounds: tuple[int, int]) -> list[Entity]:
-    return [e for e in entities if bounds[0] <= e["start"] and e["end"] <= bounds[1]]
+    return [e for e in entities if bounds[0] <= e.start and e.end <= bounds[1]]
 
 
 def pick_indicator(value: Entity, indicators: list[Entity], values: list[Entity]) -> Entity | None:
     """Indicators and values are those of the value's sentence."""
-    before = [i for i in indicators if i["end"] <= value["start"]]
-    after = [i for i in indicators if i["start"] >= value["end"]]
-    previous_values = [v["end"] for v in values if v["end"] <= value["start"] and v is not value]
-    next_values = [v["start"] for v in values if v["start"] >= value["end"] and v is not value]
+    before = [i for i in indicators if i.end <= value.start]
+    after = [i for i in indicators if i.start >= value.end]
+    previous_values = [v.end for v in values if v.end <= value.start and v is not value]
+    next_values = [v.start for v in values if v.start >= value.end and v is not value]
     last_value_end = max(previous_values, default=-1)
     next_value_start = min(next_values, default=10**12)
-    adjacent_before = [i for i in before if i["start"] >= last_value_end]
+    adjacent_before = [i for i in before if i.start >= last_value_end]
     if adjacent_before:
-        return max(adjacent_before, key=lambda i: i["end"])
-    adjacent_after = [i for i in after if i["end"] <= next_value_start]
+        return max(adjacent_before, key=lambda i: i.end)
+    adjacent_after = [i for i in after if i.end <= next_value_start]
     if adjacent_after:
-        return min(adjacent_after, key=lambda i: i["start"])
+        return min(adjacent_after, key=lambda i: i.start)
     if before:
-        return max(before, key=lambda i: i["end"])
+        return max(before, key=lambda i: i.end)
     return None
-
-
-def _name_key(name: str) -> str:
-    return unicodedata.normalize("NFC", " ".join(name.split())).casefold()
 
 
 def full_names(officials: list[Entity]) -> dict[str, Entity]:
@@ -65,10 +59,10 @@ def full_names(officials: list[Entity]) -> dict[str, Entity]:
     best: dict[str, Entity] = {}  # per name: its longest, then earliest, mention
     last: dict[str, Entity] = {}  # per name: its last mention (whose length sets the bar)
     for mention in officials:
-        key = _name_key(mention["text"])
+        key = name_key(mention.text)
         last[key] = mention
         held = best.get(key)
-        if held is None or (len(mention["text"]), -mention["start"]) > (len(held["text"]), -held["start"]):
+        if held is None or (len(mention.text), -mention.start) > (len(held.text), -held.start):
             best[key] = mention
     lengths = sorted({len(k) for k in last})
     endings: dict[str, list[str]] = {}  # name -> the names that end with it
@@ -81,34 +75,34 @@ def full_names(officials: list[Entity]) -> dict[str, Entity]:
                 endings.setdefault(suffix, []).append(longer)
     out: dict[str, Entity] = {}
     for key, mention in last.items():
-        fits = [best[k] for k in endings[key] if len(best[k]["text"]) >= len(mention["text"])]
-        out[key] = max(fits, key=lambda o: (len(o["text"]), -o["start"]))
+        fits = [best[k] for k in endings[key] if len(best[k].text) >= len(mention.text)]
+        out[key] = max(fits, key=lambda o: (len(o.text), -o.start))
     return out
 
 
 def pick_official(value: Entity, sentence: tuple[int, int], paragraph: tuple[int, int], officials: list[Entity]) -> Entity | None:
     in_sentence = _inside(officials, sentence)
     if in_sentence:
-        before = [o for o in in_sentence if o["end"] <= value["start"]]
-        return max(before, key=lambda o: o["end"]) if before else min(in_sentence, key=lambda o: o["start"])
-    earlier_in_paragraph = [o for o in _inside(officials, paragraph) if o["end"] <= value["start"]]
+        before = [o for o in in_sentence if o.end <= value.start]
+        return max(before, key=lambda o: o.end) if before else min(in_sentence, key=lambda o: o.start)
+    earlier_in_paragraph = [o for o in _inside(officials, paragraph) if o.end <= value.start]
     if earlier_in_paragraph:
-        return max(earlier_in_paragraph, key=lambda o: o["end"])
-    earlier = [o for o in officials if o["end"] <= value["start"]]
+        return max(earlier_in_paragraph, key=lambda o: o.end)
+    earlier = [o for o in officials if o.end <= value.start]
     if earlier:
-        return max(earlier, key=lambda o: o["end"])
-    return min(officials, key=lambda o: o["start"]) if officials else None
+        return max(earlier, key=lambda o: o.end)
+    return min(officials, key=lambda o: o.start) if officials else None
 
 
-def _province_payload(mention: Entity) -> dict[str, Any]:
-    unit = resolve(mention["text"])
-    return {
-        "name": unit.name if unit else mention["text"],
-        "code": unit.code if unit else None,
-        "successor": unit.successor if unit else None,
-        "start": mention["start"],
-        "end": mention["end"],
-    }
+def _province(mention: Entity) -> Province:
+    unit = resolve(mention.text)
+    return Province(
+        name=unit.name if unit else mention.text,
+        code=unit.code if unit else None,
+        successor=unit.successor if unit else None,
+        start=mention.start,
+        end=mention.end,
+    )
 
 
 def main_province(provinces: list[Entity]) -> Entity | None:
@@ -119,7 +113,7 @@ def main_province(provinces: list[Entity]) -> Entity | None:
     """
     if not provinces:
         return None
-    names = [(_province_payload(p)["name"], p) for p in provinces]
+    names = [(_province(p).name, p) for p in provinces]
     ranked = Counter(name for name, _ in names).most_common(2)
     if len(ranked) == 2 and ranked[0][1] == ranked[1][1]:
         return None
@@ -135,8 +129,8 @@ class _Sorted:
 
     def __init__(self, entities: list[Entity]) -> None:
         self.entities = entities
-        self.starts = [e["start"] for e in entities]
-        self.ends = [e["end"] for e in entities]
+        self.starts = [e.start for e in entities]
+        self.ends = [e.end for e in entities]
 
     def inside(self, bounds: tuple[int, int]) -> tuple[int, int]:
         """The index range of the entities within bounds."""
@@ -155,9 +149,9 @@ class _Sorted:
 def _disjoint(entities: list[Entity]) -> bool:
     reach = -1
     for e in entities:  # sorted by start
-        if e["end"] <= e["start"] or e["start"] < reach:
+        if e.end <= e.start or e.start < reach:
             return False
-        reach = e["end"]
+        reach = e.end
     return True
 
 
@@ -166,7 +160,7 @@ def _present(*entities: Entity | None) -> list[Entity]:
     for e in entities:
         if e is not None and all(e is not o for o in out):
             out.append(e)
-    return sorted(out, key=lambda e: e["start"])
+    return sorted(out, key=lambda e: e.start)
 
 
 class _Neighbours:
@@ -180,7 +174,7 @@ class _Neighbours:
     def around(
         self, value: Entity, sentence: tuple[int, int], paragraph: tuple[int, int]
     ) -> tuple[list[Entity], list[Entity], list[Entity], list[Entity]]:
-        start, end = value["start"], value["end"]
+        start, end = value.start, value.end
         lo, hi = self.values.inside(sentence)
         values = _present(self.values.last_ending_by(start, lo, hi), self.values.first_starting_from(end, lo, hi))
         lo, hi = self.indicators.inside(sentence)
@@ -204,15 +198,17 @@ class _Neighbours:
         return values, indicators, officials, provinces
 
 
-def link_targets(text: str, entities: list[Entity]) -> list[dict[str, Any]]:
+def link_targets(text: str, entities: list[Entity], sentence_spans: list[tuple[int, int]] | None = None) -> list[Target]:
+    """One Target per TARGET_VALUE (rules in the module docstring); `sentence_spans`: the
+    text's sentences, when the caller has read them already."""
     by_label: dict[str, list[Entity]] = {}
-    for e in sorted(entities, key=lambda e: e["start"]):
-        by_label.setdefault(e["label"], []).append(e)
+    for e in sorted(entities, key=lambda e: e.start):
+        by_label.setdefault(e.label, []).append(e)
     values = by_label.get("TARGET_VALUE", [])
     indicators = by_label.get("INDICATOR", [])
     officials = by_label.get("OFFICIAL", [])
     provinces = by_label.get("PROVINCE", [])
-    sentence_spans = SpanIndex(sentences(text))
+    sentence_index = SpanIndex(sentences(text) if sentence_spans is None else sentence_spans)
     paragraph_spans = SpanIndex(paragraphs(text))
     names = full_names(officials)
     article_province = main_province(provinces)
@@ -226,10 +222,10 @@ def link_targets(text: str, entities: list[Entity]) -> list[dict[str, Any]]:
             roles[(start, end)] = find_role(text, start, end)
         return roles[(start, end)]
 
-    tuples: list[dict[str, Any]] = []
+    tuples: list[Target] = []
     for value in values:
-        sentence = sentence_spans.containing(value["start"])
-        paragraph = paragraph_spans.containing(value["start"])
+        sentence = sentence_index.containing(value.start)
+        paragraph = paragraph_spans.containing(value.start)
         if near is not None:
             near_values, near_indicators, near_officials, near_provinces = near.around(value, sentence, paragraph)
         else:
@@ -237,55 +233,60 @@ def link_targets(text: str, entities: list[Entity]) -> list[dict[str, Any]]:
         indicator = pick_indicator(value, _inside(near_indicators, sentence), _inside(near_values, sentence))
         official = pick_official(value, sentence, paragraph, near_officials)
         province_mentions = _inside(near_provinces, sentence)
+        province: Entity | None
         if province_mentions:
-            province = min(province_mentions, key=lambda p: abs(p["start"] - value["start"]))
+            province = min(province_mentions, key=lambda p: abs(p.start - value.start))
         else:
             province = article_province
-        parsed = parse_value(value["text"])
-        official_payload = None
+        parsed = parse_value(value.text)
+        linked_official = None
         if official is not None:
-            full = names.get(_name_key(official["text"]), official)
-            role = role_at(official["start"], official["end"]) or role_at(full["start"], full["end"])
-            official_payload = {"name": full["text"], "role": role, "start": official["start"], "end": official["end"]}
-        scores = [value["score"]] + ([indicator["score"]] if indicator else [])
+            full = names.get(name_key(official.text), official)
+            role = role_at(official.start, official.end) or role_at(full.start, full.end)
+            linked_official = Official(name=full.text, role=role, start=official.start, end=official.end)
+        scores = [value.score] + ([indicator.score] if indicator else [])
         tuples.append(
-            {
-                "indicator": None
-                if indicator is None
-                else {"text": indicator["text"], "start": indicator["start"], "end": indicator["end"]},
-                "value": {
-                    "text": value["text"],
-                    "start": value["start"],
-                    "end": value["end"],
-                    "comparator": parsed.comparator,
-                    "number": parsed.number,
-                    "min": parsed.min,
-                    "max": parsed.max,
-                    "unit": parsed.unit,
-                },
-                "official": official_payload,
-                "province": None if province is None else _province_payload(province),
-                "sentence": {"start": sentence[0], "end": sentence[1]},
-                "score": round(min(scores), 4),
-            }
+            Target(
+                indicator=None if indicator is None else Indicator(text=indicator.text, start=indicator.start, end=indicator.end),
+                value=Value(
+                    text=value.text,
+                    start=value.start,
+                    end=value.end,
+                    comparator=parsed.comparator,
+                    number=parsed.number,
+                    min=parsed.min,
+                    max=parsed.max,
+                    unit=parsed.unit,
+                ),
+                official=linked_official,
+                province=None if province is None else _province(province),
+                sentence=Span(start=sentence[0], end=sentence[1]),
+                score=round(min(scores), 4),
+            )
         )
     return deduplicate(tuples)
 
 
-def tuple_key(t: dict[str, Any]) -> tuple[str, str, str]:
-    """What makes two tuples the same goal: indicator, value and province (case-folded)."""
-    indicator = _name_key(t["indicator"]["text"]) if t.get("indicator") else ""
-    province = (t.get("province") or {}).get("name") or ""
-    return indicator, _name_key(t["value"]["text"]), province
+def goal_key(indicator: str | None, value: str, province: str | None) -> tuple[str, str, str]:
+    """What makes two tuples the same goal: indicator text, value text and province name
+    (texts case-folded); `tuple_key` for a Target, the metrics for tuples in JSON form."""
+    return name_key(indicator) if indicator else "", name_key(value), province or ""
 
 
-def deduplicate(tuples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def tuple_key(t: Target) -> tuple[str, str, str]:
+    return goal_key(t.indicator.text if t.indicator else None, t.value.text, t.province.name if t.province else None)
+
+
+def _filled(t: Target) -> int:
+    return sum(part is not None for part in (t.indicator, t.official, t.province))
+
+
+def deduplicate(tuples: list[Target]) -> list[Target]:
     """Keep one tuple per goal: the mention with the most fields filled, else the first."""
-    best: dict[tuple[str, str, str], dict[str, Any]] = {}
+    best: dict[tuple[str, str, str], Target] = {}
     for t in tuples:
         key = tuple_key(t)
-        filled = sum(t[k] is not None for k in ("indicator", "official", "province"))
-        if key not in best or filled > sum(best[key][k] is not None for k in ("indicator", "official", "province")):
+        if key not in best or _filled(t) > _filled(best[key]):
             best[key] = t
     kept = {id(t) for t in best.values()}
     return [t for t in tuples if id(t) in kept]

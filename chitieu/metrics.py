@@ -6,16 +6,17 @@
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
+from chitieu.core import Entity as TypedEntity
 from chitieu.corpus import Document
 from chitieu.labels import LABELS
-from chitieu.linking import link_targets, tuple_key
+from chitieu.lexicon.unicode import name_key
+from chitieu.linking import goal_key, link_targets
 from chitieu.normalize import parse_value
 from chitieu.text import split_words
 
@@ -113,7 +114,7 @@ def bio_sequence(text: str, entities: Sequence[Entity], cuts: Sequence[int] = ()
     tags: list[str] = []
     by_start = {e["start"]: e for e in entities}
     current: Entity | None = None
-    for a, b in zip(edges, edges[1:]):
+    for a, _ in zip(edges, edges[1:]):
         if current is not None and a >= current["end"]:
             current = None
         if a in by_start:
@@ -206,7 +207,17 @@ def confusion(gold: Sequence[Sequence[Entity]], predicted: Sequence[Sequence[Ent
 
 
 def _fold(name: str | None) -> str | None:
-    return None if name is None else unicodedata.normalize("NFC", " ".join(name.split())).casefold()
+    return None if name is None else name_key(name)
+
+
+def tuple_key(t: Tuple) -> tuple[str, str, str]:
+    """`chitieu.linking.goal_key` of a tuple in JSON form."""
+    return goal_key((t.get("indicator") or {}).get("text"), t["value"]["text"], (t.get("province") or {}).get("name"))
+
+
+def linked(text: str, entities: Sequence[Entity]) -> list[Tuple]:
+    """`chitieu.linking.link_targets` over entities in JSON form, the tuples in JSON form."""
+    return [t.model_dump() for t in link_targets(text, [TypedEntity.from_dict(e) for e in entities])]
 
 
 def official_name(t: Tuple) -> str | None:
@@ -388,9 +399,9 @@ def evaluate_predictions(
     gold_tuples: list[list[Tuple]] | None = None
     pred_tuples: list[list[Tuple]] | None = None
     if with_tuples and "TARGET_VALUE" in labels:
-        gold_tuples = [link_targets(d.text, g) for d, g in zip(docs, gold)]
+        gold_tuples = [linked(d.text, g) for d, g in zip(docs, gold)]
         pred_tuples = [
-            out["targets"] if out.get("targets") is not None else link_targets(d.text, p)
+            out["targets"] if out.get("targets") is not None else linked(d.text, p)
             for d, out, p in zip(docs, predictions, predicted)
         ]
         result["tuples"] = tuple_scores(gold_tuples, pred_tuples)

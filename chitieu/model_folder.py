@@ -10,17 +10,12 @@ Layout (all written by `chitieu train`):
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from chitieu.encoders.base import WordPieceAdapter
+from chitieu.files import write_text
 from chitieu.labels import BIO_TAGS
-from chitieu.windows import Window
 
 META_FILE = "chitieu.json"
 # The extraction pipeline behind a model's recorded metrics (decode, refine, goal vote,
@@ -45,7 +40,7 @@ def write_weights_file(path: Path, format_version: int, kind: str, fields: dict[
         **fields,
         "weights": {k: round(v, 6) for k, v in sorted(weights.items()) if round(v, 6) != 0.0},
     }
-    replace_file(path, json.dumps(payload, ensure_ascii=False, indent=0))
+    write_text(path, json.dumps(payload, ensure_ascii=False, indent=0))
     return path
 
 
@@ -63,28 +58,10 @@ def read_weights_file(path: Path, format_version: int) -> dict[str, Any] | None:
     return data
 
 
-def replace_file(path: Path, text: str) -> None:
-    """Replace a file atomically and durably: a unique temp file beside it, flushed to disk,
-    made readable by other users (a service may run as one), renamed over the target. A
-    reader sees the old or the new content; two writers never share a temp file."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_meta(directory: Path, meta: dict[str, Any]) -> None:
     """Replace chitieu.json and metrics.json, each atomically."""
-    replace_file(Path(directory) / META_FILE, json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
-    replace_file(Path(directory) / "metrics.json", json.dumps(meta.get("metrics", {}), ensure_ascii=False, indent=1) + "\n")
+    write_text(Path(directory) / META_FILE, json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
+    write_text(Path(directory) / "metrics.json", json.dumps(meta.get("metrics", {}), ensure_ascii=False, indent=1) + "\n")
 
 
 def read_meta(directory: Path) -> dict[str, Any]:
@@ -104,104 +81,6 @@ def pick_device(device: str = "auto") -> str:
     if device == "cuda" and not torch.cuda.is_available():
         raise ModelFolderError("device=cuda was asked for but torch sees no GPU; use device=auto or cpu")
     return device
-
-
-#: The share of a batch's positions that may be padding before a shorter window starts a
-#: batch of its own (the last window of an article is often a fraction of a full one).
-MAX_PADDING = 0.1
-#: Batch widths are rounded up to a multiple of this many positions. oneDNN and MKL keep
-#: kernels and buffers for every input shape they meet: with any width from 3 to 256 a
-#: server's memory grew by 1.5 GB over 400 shapes (bf16), with multiples of 32 it stays flat.
-PAD_MULTIPLE = 32
-
-
-def length_groups(lengths: Sequence[int], max_batch: int, max_padding: float = MAX_PADDING) -> list[list[int]]:
-    """Indices of `lengths` in batches of similar length, longest first.
-
-    A batch is padded to its longest window; a window joins the current batch only while
-    at most `max_padding` of the batch's positions would be padding, so a 40-token tail
-    never costs the 256 positions of the full windows it would otherwise be padded to.
-    """
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    groups: list[list[int]] = []
-    used = 0
-    for i in order:
-        group = groups[-1] if groups else None
-        if group is not None and len(group) < max_batch:
-            width = lengths[group[0]]
-            positions = width * (len(group) + 1)
-            if positions - (used + lengths[i]) <= max_padding * positions:
-                group.append(i)
-                used += lengths[i]
-                continue
-        groups.append([i])
-        used = lengths[i]
-    return groups
-
-
-class TorchRunner:
-    """The `run` stage for a torch tagger: windows -> probabilities.
-
-    `logits_of(input_ids, attention_mask)` is the tagger's forward; `for_model` wraps a
-    transformers token-classification model, and training passes its own tagger, so
-    inference and dev evaluation batch and score windows the same way. Windows are batched
-    by length (`length_groups`), so padding costs at most `max_padding` of the positions
-    (before widths are rounded up to `pad_multiple`).
-    """
-
-    def __init__(
-        self,
-        logits_of: Callable[[Any, Any], Any],
-        pad_id: int,
-        device: Any,
-        batch_size: int = 8,
-        *,
-        engine: str = "fp32",
-        max_padding: float = MAX_PADDING,
-        pad_multiple: int = PAD_MULTIPLE,
-    ) -> None:
-        self.logits_of = logits_of
-        self.pad_id = pad_id
-        self.device = device
-        self.batch_size = batch_size
-        #: What the arithmetic runs in (chitieu.engines); for reports, the model is already converted.
-        self.engine = engine
-        self.max_padding = max_padding
-        self.pad_multiple = pad_multiple
-
-    @classmethod
-    def for_model(cls, model: Any, pad_id: int, device: Any, batch_size: int = 8, *, engine: str = "fp32") -> "TorchRunner":
-        """`model` as `chitieu.engines.apply_engine` left it for `engine`."""
-        import torch
-
-        from chitieu.engines import autocast_dtype
-
-        half = autocast_dtype(engine)
-
-        def logits_of(ids: Any, mask: Any) -> Any:
-            if half is None:
-                return model(input_ids=ids, attention_mask=mask).logits
-            with torch.autocast(device_type=torch.device(device).type, dtype=half):
-                return model(input_ids=ids, attention_mask=mask).logits
-
-        return cls(logits_of, pad_id, device, batch_size, engine=engine)
-
-    def __call__(self, windows: Sequence[Window]) -> list[np.ndarray]:
-        import torch
-
-        from chitieu.pipeline import batches
-
-        out: list[np.ndarray] = [np.empty(0)] * len(windows)
-        groups = length_groups([len(w.input_ids) for w in windows], self.batch_size, self.max_padding)
-        with torch.inference_mode():
-            for group in groups:
-                chunk = [windows[i] for i in group]
-                ids, mask = next(batches(chunk, len(chunk), self.pad_id, self.pad_multiple))
-                logits = self.logits_of(torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device))
-                probs = torch.softmax(logits.float(), dim=-1).cpu().numpy()
-                for row, i in enumerate(group):
-                    out[i] = probs[row, : len(windows[i].input_ids)]
-        return out
 
 
 def load_model_folder(
@@ -248,12 +127,7 @@ def write_promoted(models_dir: Path, name: str) -> None:
     """Point at a model folder atomically and durably: a unique temp file, flushed to disk,
     renamed over the pointer, then the folder flushed, so a crash leaves the old or the new
     name and two promotions never share a temp file."""
-    replace_file(promoted_pointer(models_dir), name + "\n")
-    folder = os.open(models_dir, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+    write_text(promoted_pointer(models_dir), name + "\n")
 
 
 def resolve_model_folder(model: str | Path | None, models_dir: Path) -> Path:

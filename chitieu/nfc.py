@@ -9,13 +9,18 @@ from __future__ import annotations
 import unicodedata
 
 
+class NfcOffsetError(ValueError):
+    """Offsets into the caller's text cannot be kept exact through NFC."""
+
+
 def nfc_with_map(text: str) -> tuple[str, list[int] | None]:
     """NFC text and, when it differs from the input, `map[i]` = input offset of NFC offset i.
 
     The map has len(nfc_text) + 1 entries so that span ends map too. Normalisation is done
     per cluster (a character with combining class 0 plus the marks after it), which is
-    exact for Vietnamese and any text without cross-cluster composition; if that ever
-    disagrees with whole-text NFC we fall back to whole-text NFC with a proportional map.
+    exact for Vietnamese and any text without cross-cluster composition. Text that composes
+    across clusters (Hangul conjoining jamo) raises `NfcOffsetError`: offsets into it could
+    only be approximate, and every offset chitieu returns must be exact.
     """
     if unicodedata.is_normalized("NFC", text):
         return text, None
@@ -33,7 +38,11 @@ def nfc_with_map(text: str) -> tuple[str, list[int] | None]:
         i = j
     mapping.append(n)
     out = "".join(pieces)
-    if out != unicodedata.normalize("NFC", text):
-        out = unicodedata.normalize("NFC", text)
-        mapping = [round(k * n / max(len(out), 1)) for k in range(len(out) + 1)]
+    whole = unicodedata.normalize("NFC", text)
+    if out != whole:
+        k = next((k for k, (a, b) in enumerate(zip(out, whole)) if a != b), min(len(out), len(whole)))
+        raise NfcOffsetError(
+            f"the text composes across characters under Unicode NFC near offset {mapping[min(k, len(mapping) - 1)]} "
+            "(e.g. Hangul conjoining jamo), so offsets into it cannot be kept exact: send the text NFC-normalised"
+        )
     return out, mapping

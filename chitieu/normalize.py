@@ -43,9 +43,13 @@ Values (`parse_value`)
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+
+from chitieu.lexicon.comparators import AT_LEAST_AFTER, AT_MOST_AFTER, COMPARATOR_SIGNS, COMPARATOR_WORDS
+from chitieu.lexicon.numbers import MULTIPLIER_WORDS, NUMERAL, SCALES
+from chitieu.lexicon.unicode import nfc
+from chitieu.lexicon.units import UNIT_SPELLINGS
 
 COMPARATORS: tuple[str, ...] = (">=", ">", "<", "<=", "~", "=", "range")
 
@@ -59,78 +63,17 @@ class NormalizedValue:
     unit: str | None
 
 
-_NUM = r"\d+(?:[.,]\d+)*"
+_NUM = NUMERAL
 _NUM_RE = re.compile(_NUM)
 
-# Longest first so `nghìn tỷ` wins over `nghìn`.
-_SCALES: tuple[tuple[str, int], ...] = (
-    ("nghìn tỷ", 10**12),
-    ("nghìn tỉ", 10**12),
-    ("ngàn tỷ", 10**12),
-    ("ngàn tỉ", 10**12),
-    ("triệu", 10**6),
-    ("nghìn", 10**3),
-    ("ngàn", 10**3),
-    ("tỷ", 10**9),
-    ("tỉ", 10**9),
-)
-_SCALE_RE = re.compile(r"\s*(" + "|".join(re.escape(s) for s, _ in _SCALES) + r")(?![^\W\d_])", re.IGNORECASE)
-_SCALE_OF = {s: v for s, v in _SCALES}
+_SCALE_RE = re.compile(r"\s*(" + "|".join(re.escape(s) for s, _ in SCALES) + r")(?![^\W\d_])", re.IGNORECASE)
+_SCALE_OF = {s: v for s, v in SCALES}
 
 _RANGE_SEP_RE = re.compile(r"\s*(?:[-–—]|đến|tới)\s*", re.IGNORECASE)
 
-# Comparator words before the number, longest first within each group; first hit wins.
-_PREFIX_CUES: tuple[tuple[str, str], ...] = (
-    ("trên dưới", "~"),
-    ("không vượt quá", "<="),
-    ("không quá", "<="),
-    ("không cao hơn", "<="),
-    ("tối đa", "<="),
-    ("không dưới", ">="),
-    ("không thấp hơn", ">="),
-    ("ít nhất", ">="),
-    ("tối thiểu", ">="),
-    ("đạt và vượt", ">="),
-    ("xấp xỉ", "~"),
-    ("khoảng", "~"),
-    ("chừng", "~"),
-    ("gần", "~"),
-    ("cao hơn", ">"),
-    ("thấp hơn", "<"),
-    ("trên", ">"),
-    ("hơn", ">"),
-    ("vượt", ">"),
-    ("dưới", "<"),
-    ("từ", ">="),
-    ("≥", ">="),
-    ("≤", "<="),
-    (">=", ">="),
-    ("<=", "<="),
-    (">", ">"),
-    ("<", "<"),
-    ("~", "~"),
-)
+# Comparator words before the number, then signs; first hit wins.
+_PREFIX_CUES: tuple[tuple[str, str], ...] = (*COMPARATOR_WORDS, *COMPARATOR_SIGNS)
 
-# Currency and unit spellings mapped to one canonical unit (longest first).
-_UNIT_CANON: tuple[tuple[str, str], ...] = (
-    ("điểm phần trăm", "điểm phần trăm"),
-    ("đô la mỹ", "USD"),
-    ("đô-la mỹ", "USD"),
-    ("đôla mỹ", "USD"),
-    ("đô la", "USD"),
-    ("đô-la", "USD"),
-    ("đôla", "USD"),
-    ("usd", "USD"),
-    ("us$", "USD"),
-    ("$", "USD"),
-    ("đồng", "VND"),
-    ("vnđ", "VND"),
-    ("vnd", "VND"),
-    ("đ", "VND"),
-    ("%", "%"),
-)
-
-_MULTIPLIER_WORDS = {"đôi": 2, "hai": 2, "ba": 3, "bốn": 4, "năm": 5, "rưỡi": 1.5}
 
 # Words that make a number a date or a period, not a quantity.
 _DATE_PREFIX_RE = re.compile(
@@ -139,14 +82,10 @@ _DATE_PREFIX_RE = re.compile(
 _STRAY_TAIL_RE = re.compile(r"\s*(?:so với|so cùng kỳ|trở lại).*$", re.IGNORECASE)
 
 
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
 def _decimal(s: str) -> Decimal | None:
     """A numeral as an exact Decimal, by the rules in the module docstring."""
     s = s.strip()
-    if not re.fullmatch(r"\d+(?:[.,]\d+)*", s):
+    if not re.fullmatch(NUMERAL, s):
         return None
     dots, commas = s.count("."), s.count(",")
 
@@ -181,7 +120,7 @@ def _decimal(s: str) -> Decimal | None:
 
 def parse_number(s: str) -> float | None:
     """A lone numeral (`34.000`, `9,3`, `1.234,5`, `1,234,567`) as a float, else None."""
-    value = _decimal(_nfc(s))
+    value = _decimal(nfc(s))
     return None if value is None else float(value)
 
 
@@ -201,7 +140,7 @@ def _canonical_unit(raw: str) -> str | None:
         return None
     head, slash, tail = raw.partition("/")
     low = head.lower()
-    for spelling, canon in _UNIT_CANON:
+    for spelling, canon in UNIT_SPELLINGS:
         if low == spelling:
             return canon + slash + tail
     if low.startswith("%"):
@@ -224,13 +163,13 @@ def _result(comparator: str, number: Decimal | None, unit: str | None) -> Normal
 
 def parse_value(text: str) -> NormalizedValue:
     """Comparator, number or range, and unit of a value string; never raises."""
-    text = _nfc(text).strip()
+    text = nfc(text).strip()
     low = text.lower()
 
-    m = re.search(r"gấp\s+(" + _NUM + r"|" + "|".join(_MULTIPLIER_WORDS) + r")(?![^\W\d_])(?:\s*lần)?", low)
+    m = re.search(r"gấp\s+(" + _NUM + r"|" + "|".join(MULTIPLIER_WORDS) + r")(?![^\W\d_])(?:\s*lần)?", low)
     if m:
         word = m.group(1)
-        number = _decimal(word) if word[0].isdigit() else Decimal(str(_MULTIPLIER_WORDS[word]))
+        number = _decimal(word) if word[0].isdigit() else Decimal(str(MULTIPLIER_WORDS[word]))
         return _result(_comparator_before(low[: m.start()]), number, "lần")
 
     numbers = list(_NUM_RE.finditer(text))
@@ -239,8 +178,8 @@ def parse_value(text: str) -> NormalizedValue:
     first = numbers[0]
     prefix = text[: first.start()]
 
-    trailing_up = re.search(r"trở\s+lên", low)
-    trailing_down = re.search(r"trở\s+xuống", low)
+    trailing_up = re.search(AT_LEAST_AFTER, low)
+    trailing_down = re.search(AT_MOST_AFTER, low)
     comparator = _comparator_before(prefix)
     if trailing_up:
         comparator = ">="

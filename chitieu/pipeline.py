@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 from seqeval.metrics.sequence_labeling import get_entities
 
+from chitieu.core import Entity, Indicator, Official, Province, Span, Target, Value
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.labels import ID2TAG, TAG2ID
 from chitieu.nfc import nfc_with_map
-from chitieu.text import Token
+from chitieu.text import Token, sentences
 from chitieu.windows import Window, make_windows, placement
+
+#: A located part of a target (what map_back moves into the caller's offsets).
+T = TypeVar("T", Indicator, Value, Official, Province, Span)
 
 # Punctuation that may sit inside a span but never at its edge.
 _EDGE_TRIM = set(".,;:!?\"'“”‘’()[]{}-–—…/")
@@ -30,14 +34,17 @@ class Prepared:
     original: str
     text: str
     to_original: list[int] | None
+    #: The tokenizer's words of `text`, and its sentences (`chitieu.text.sentences`), read
+    #: once here and handed to refine, the goal vote, the indicator chooser and linking.
     words: list[Token]
     windows: list[Window]
+    sentences: list[tuple[int, int]]
 
 
 class WindowRunner(Protocol):
     """The model stage: class probabilities for every position of every window."""
 
-    def __call__(self, windows: Sequence[Window]) -> list[np.ndarray]: ...
+    def __call__(self, windows: Sequence[Window], /) -> list[np.ndarray]: ...
 
 
 def prepare(
@@ -58,7 +65,7 @@ def prepare(
         max_tokens=min(max_tokens, adapter.max_tokens),
         overlap_tokens=overlap_tokens,
     )
-    return Prepared(doc_id, text, nfc_text, to_original, words, windows)
+    return Prepared(doc_id, text, nfc_text, to_original, words, windows, sentences(nfc_text))
 
 
 def batches(
@@ -133,8 +140,8 @@ def viterbi_tags(word_probs: np.ndarray) -> list[str]:
     return [ID2TAG[i] for i in reversed(path)]
 
 
-def decode(prepared: Prepared, probs: Sequence[np.ndarray]) -> list[dict[str, Any]]:
-    """Entities `{start, end, text, label, score}` in offsets of the NFC text (`prepared.text`).
+def decode(prepared: Prepared, probs: Sequence[np.ndarray]) -> list[Entity]:
+    """Entities in offsets of the NFC text (`prepared.text`).
 
     Refining and linking work on NFC text too (their vocabularies are NFC); `map_back`
     moves the finished result into the caller's offsets.
@@ -151,37 +158,36 @@ def decode(prepared: Prepared, probs: Sequence[np.ndarray]) -> list[dict[str, An
             continue
         start, end = prepared.words[first].start, prepared.words[last].end
         score = float(np.mean([word_probs[i, TAG2ID[tags[i]]] for i in range(first, last + 1)]))
-        entities.append(
-            {"start": start, "end": end, "text": prepared.text[start:end], "label": label, "score": round(score, 4)}
-        )
+        entities.append(Entity.of(prepared.text, start, end, label, round(score, 4)))
     return entities
 
 
-def map_back(prepared: Prepared, entities: list[dict[str, Any]], targets: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def map_back(prepared: Prepared, entities: list[Entity], targets: list[Target]) -> tuple[list[Entity], list[Target]]:
     """Entities and targets with every offset (and quoted text) in the text the caller sent."""
     if prepared.to_original is None:
         return entities, targets
     where = prepared.to_original
 
-    def moved(part: dict[str, Any] | None, quote: bool) -> dict[str, Any] | None:
+    def moved(part: T | None, quote: bool) -> T | None:
         if part is None:
             return None
-        start, end = where[part["start"]], where[part["end"]]
-        out = {**part, "start": start, "end": end}
+        start, end = where[part.start], where[part.end]
+        update: dict[str, object] = {"start": start, "end": end}
         if quote:
-            out["text"] = prepared.original[start:end]
-        return out
+            update["text"] = prepared.original[start:end]
+        return part.model_copy(update=update)
 
-    new_entities = [moved(e, True) for e in entities]
+    new_entities = [e.moved(prepared.original, where[e.start], where[e.end]) for e in entities]
     new_targets = [
-        {
-            **t,
-            "indicator": moved(t["indicator"], True),
-            "value": moved(t["value"], True),
-            "official": moved(t["official"], False),
-            "province": moved(t["province"], False),
-            "sentence": moved(t["sentence"], False),
-        }
+        t.model_copy(
+            update={
+                "indicator": moved(t.indicator, True),
+                "value": moved(t.value, True),
+                "official": moved(t.official, False),
+                "province": moved(t.province, False),
+                "sentence": moved(t.sentence, False),
+            }
+        )
         for t in targets
     ]
-    return new_entities, new_targets  # type: ignore[return-value]
+    return new_entities, new_targets

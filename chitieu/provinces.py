@@ -50,6 +50,8 @@ from typing import Literal
 
 from vietnam_provinces import Province as _VPProvince
 
+from chitieu.lexicon.places import CENTRAL_CITIES, HCMC
+
 Era = Literal["old", "new", "both"]
 
 
@@ -62,7 +64,6 @@ class Province:
     era: Era
 
 
-HCMC = "Hồ Chí Minh"
 
 # Abbreviations and spellings the libraries do not carry, keyed by library short name.
 _EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
@@ -168,7 +169,7 @@ def all_provinces() -> tuple[Province, ...]:
     data = _underthesea_mapping()
     new_by_code = {f"{int(p.code):02d}": _short(p.name) for p in _VPProvince.iter_all()}
     new_names = data["province_names"]
-    for key, info in new_names.items():
+    for info in new_names.values():
         if new_by_code.get(info["code"]) != info["short"]:
             raise RuntimeError(
                 f"vietnam_provinces and underthesea disagree on new unit {info['code']} "
@@ -251,7 +252,6 @@ def resolve(name: str, era: Literal["old", "new"] = "old") -> Province | None:
 
 # ---- mentions in running text -------------------------------------------------------
 
-_CENTRAL_CITIES = frozenset({"Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", HCMC})
 _LOCAL_PREFIX = r"(?<!\w)(?:thành phố|tp\.?|tx\.?|thị xã|huyện|quận|thị trấn|xã|phường)"
 _PLACE_PREFIX = r"(?<!\w)(?:đường|(?<!thành )phố|sông|cầu|cao tốc|quốc lộ)"
 # Companies, banks, schools, hospitals, ports, clubs, associations and venues: a province
@@ -320,7 +320,7 @@ def find_mentions(text: str, era: Literal["old", "new"] = "old") -> list[tuple[i
     2025 reforms: shared names then mean the new units and `Huế` alone is the province.
     """
     pattern, owner = _mention_matcher(era)
-    central = set(_CENTRAL_CITIES) | ({"Huế"} if era == "new" else set())
+    central = set(CENTRAL_CITIES) | ({"Huế"} if era == "new" else set())
     key_text = match_key(text)
     out: list[tuple[int, int, Province]] = []
     for m in pattern.finditer(key_text):

@@ -30,42 +30,32 @@ are weakest exactly there:
 from __future__ import annotations
 
 import re
-from typing import Any
 
+from chitieu.core import Entity
 from chitieu.goal_classifier import GoalReader, vote_values
 from chitieu.goals import DocumentCues
 from chitieu.intervals import Occupied
+from chitieu.lexicon.comparators import SIGN_CHARACTERS, comparator_words
+from chitieu.lexicon.numbers import NUMERAL, SCALE
+from chitieu.lexicon.units import COUNTED_NOUNS, CURRENCIES, PERCENT_POINTS, alternation
 from chitieu.provinces import resolve
 from chitieu.text import SpanIndex, sentences
 
-Entity = dict[str, Any]
-
-_NUM = r"\d+(?:[.,]\d+)*"
-_SCALE = r"(?:nghìn tỷ|ngàn tỷ|nghìn tỉ|ngàn tỉ|nghìn|ngàn|triệu|tỷ|tỉ)"
-# Units and counted nouns the guidelines name, plus currencies; longest first.
-_UNITS = (
-    "điểm phần trăm", "lượt khách", "doanh nghiệp", "lao động", "đô la Mỹ", "đô la", "đồng", "USD",
-    "VNĐ", "VND", "km", "ha", "tấn", "xã", "hộ", "người", "lần",
-)
-_UNIT = "(?:" + "|".join(re.escape(u) for u in _UNITS) + r")(?![^\W\d_])"
+# A value's unit: `%` points, a currency, or a counted noun (`chitieu.lexicon.units`).
+_UNIT = alternation((PERCENT_POINTS, *CURRENCIES, *COUNTED_NOUNS)) + r"(?![^\W\d_])"
 _PER = r"(?:/(?:người|năm|ha|tháng|quý|hộ)(?![^\W\d_]))*"
 # After a numeral: `%` (a noun after `%` is the indicator: `100% xã`), or scale words and a
 # unit; per-unit suffixes; a range's second end; `trở lên`.
-_AFTER_NUMBER = r"(?:\s*%|(?:\s*" + _SCALE + r"(?![^\W\d_]))*(?:\s*" + _UNIT + r")?)" + _PER
-_RANGE_END = r"(?:\s*(?:[-–]|đến|tới)\s*" + _NUM + _AFTER_NUMBER + r")?" + r"(?:\s+trở\s+(?:lên|xuống))?"
+_AFTER_NUMBER = r"(?:\s*%|(?:\s*" + SCALE + r"(?![^\W\d_]))*(?:\s*" + _UNIT + r")?)" + _PER
+_RANGE_END = r"(?:\s*(?:[-–]|đến|tới)\s*" + NUMERAL + _AFTER_NUMBER + r")?" + r"(?:\s+trở\s+(?:lên|xuống))?"
 _TAIL = re.compile(_AFTER_NUMBER + _RANGE_END, re.IGNORECASE)
 # When the predicted value already ends in `%`, only a suffix, a range's end or `trở lên` may follow.
 _TAIL_AFTER_PERCENT = re.compile(_PER + _RANGE_END, re.IGNORECASE)
-# Comparator words the guidelines list, longest first; matched right before the value.
-_COMPARATORS = (
-    "đạt và vượt", "không vượt quá", "không quá", "không dưới", "ít nhất", "tối thiểu", "tối đa",
-    "xấp xỉ", "khoảng", "chừng", "gần", "trên", "hơn", "vượt", "dưới", "từ",
-)
-# The comparator signs the normaliser reads (`≥ 95%`, `≥95%`).
-COMPARATOR_SIGNS = "≥≤><~"
+# Comparator words (`chitieu.lexicon.comparators`), longest first; matched right before the value.
+_COMPARATORS = comparator_words()
 _HEAD = re.compile(
     r"(?:(?:^|(?<=\s))(?P<word>" + "|".join(re.escape(c) for c in _COMPARATORS) + r")\s+"
-    r"|(?P<sign>[" + re.escape(COMPARATOR_SIGNS) + r"])\s*)$",
+    r"|(?P<sign>[" + re.escape(SIGN_CHARACTERS) + r"])\s*)$",
     re.IGNORECASE,
 )
 
@@ -82,7 +72,7 @@ _FRAMING_TAIL = re.compile(
 
 def trim_indicator(text: str, entity: Entity) -> Entity | None:
     """The indicator without leading or trailing framing words; None when nothing is left."""
-    start, end = entity["start"], entity["end"]
+    start, end = entity.start, entity.end
     while True:
         span = text[start:end]
         head, tail = _FRAMING_HEAD.match(span), _FRAMING_TAIL.search(span)
@@ -94,25 +84,24 @@ def trim_indicator(text: str, entity: Entity) -> Entity | None:
             break
         if start >= end:
             return None
-    if (start, end) == (entity["start"], entity["end"]):
+    if (start, end) == (entity.start, entity.end):
         return entity
-    return {**entity, "start": start, "end": end, "text": text[start:end]}
+    return entity.moved(text, start, end)
 
 
 def join_fragments(text: str, entities: list[Entity]) -> list[Entity]:
     """Join INDICATOR or TARGET_VALUE spans of the same label separated only by white space."""
     out: list[Entity] = []
-    for entity in sorted(entities, key=lambda e: (e["start"], e["end"])):
+    for entity in sorted(entities, key=lambda e: (e.start, e.end)):
         last = out[-1] if out else None
         if (
             last is not None
-            and entity["label"] == last["label"] in ("INDICATOR", "TARGET_VALUE")
-            and last["end"] <= entity["start"]
-            and not text[last["end"] : entity["start"]].strip()
-            and "\n" not in text[last["end"] : entity["start"]]
+            and entity.label == last.label in ("INDICATOR", "TARGET_VALUE")
+            and last.end <= entity.start
+            and not text[last.end : entity.start].strip()
+            and "\n" not in text[last.end : entity.start]
         ):
-            out[-1] = {**last, "end": entity["end"], "text": text[last["start"] : entity["end"]],
-                       "score": min(last.get("score", 1.0), entity.get("score", 1.0))}
+            out[-1] = last.moved(text, last.start, entity.end).model_copy(update={"score": min(last.score, entity.score)})
             continue
         out.append(entity)
     return out
@@ -123,8 +112,8 @@ def complete_value(text: str, entity: Entity, entities: list[Entity], occupied: 
     it, where those words are free of other entities. `occupied` holds the ranges of
     `entities` (refine keeps one for the whole document); a value's own range never counts,
     as only the words next to it are asked about."""
-    occupied = occupied or Occupied((e["start"], e["end"]) for e in entities)
-    start, end = entity["start"], entity["end"]
+    occupied = occupied or Occupied((e.start, e.end) for e in entities)
+    start, end = entity.start, entity.end
     if not re.search(r"\d", text[start:end]):
         return entity
     tail = (_TAIL_AFTER_PERCENT if text[end - 1] == "%" else _TAIL).match(text, end)
@@ -135,9 +124,9 @@ def complete_value(text: str, entity: Entity, entities: list[Entity], occupied: 
         head_start = head.start("word") if head.group("word") else head.start("sign")
         if not occupied.overlaps(head_start, start):
             start = head_start
-    if (start, end) == (entity["start"], entity["end"]):
+    if (start, end) == (entity.start, entity.end):
         return entity
-    return {**entity, "start": start, "end": end, "text": text[start:end]}
+    return entity.moved(text, start, end)
 
 
 #: The refine stage's steps, in order, by the names `skip` (and `chitieu evaluate --ablation`) use.
@@ -148,11 +137,16 @@ REFINE_STEPS = (
 
 
 def refine(
-    text: str, entities: list[Entity], goal_classifier: GoalReader | None = None, skip: frozenset[str] = frozenset()
+    text: str,
+    entities: list[Entity],
+    goal_classifier: GoalReader | None = None,
+    skip: frozenset[str] = frozenset(),
+    sentence_spans: list[tuple[int, int]] | None = None,
 ) -> list[Entity]:
     """Entities after the province and value constraints; offsets index `text`. With a goal
     classifier, TARGET_VALUEs are then put to the vote of `chitieu.goal_classifier`. `skip`
-    names steps of `REFINE_STEPS` to leave out, for ablations.
+    names steps of `REFINE_STEPS` to leave out, for ablations; `sentence_spans` are the
+    text's sentences when the caller has read them already (`Prepared.sentences`).
 
     Sentences, their clauses and cue words are read once per document (`DocumentCues`) and
     entities are found by bisection, so the time grows with the document, not with its
@@ -160,41 +154,43 @@ def refine(
     unknown = skip - set(REFINE_STEPS)
     if unknown:
         raise ValueError(f"unknown refine steps {sorted(unknown)}: use names from {', '.join(REFINE_STEPS)}")
-    bounds = SpanIndex(sentences(text))
+    sentence_spans = sentences(text) if sentence_spans is None else sentence_spans
+    bounds = SpanIndex(sentence_spans)
     cues = DocumentCues(text)
     out: list[Entity] = []
     for entity in entities:
-        if entity["label"] == "PROVINCE" and "province-gazetteer" not in skip and resolve(entity["text"]) is None:
+        if entity.label == "PROVINCE" and "province-gazetteer" not in skip and resolve(entity.text) is None:
             continue
-        if entity["label"] == "INDICATOR" and "indicator-trim" not in skip:
-            entity = trim_indicator(text, entity)
-            if entity is None:
+        if entity.label == "INDICATOR" and "indicator-trim" not in skip:
+            trimmed = trim_indicator(text, entity)
+            if trimmed is None:
                 continue
+            entity = trimmed
         out.append(entity)
     if "join-fragments" not in skip:
         out = join_fragments(text, out)
-    occupied = Occupied((e["start"], e["end"]) for e in out)
+    occupied = Occupied((e.start, e.end) for e in out)
     for i, entity in enumerate(out):
-        if entity["label"] == "TARGET_VALUE" and "value-completion" not in skip:
+        if entity.label == "TARGET_VALUE" and "value-completion" not in skip:
             out[i] = complete_value(text, entity, out, occupied)
             # The words a value grew over were free; later values must not take them.
-            if out[i]["start"] < entity["start"]:
-                occupied.add(out[i]["start"], entity["start"])
-            if out[i]["end"] > entity["end"]:
-                occupied.add(entity["end"], out[i]["end"])
+            if out[i].start < entity.start:
+                occupied.add(out[i].start, entity.start)
+            if out[i].end > entity.end:
+                occupied.add(entity.end, out[i].end)
     if "result-check" not in skip:
-        out = [e for e in out if e["label"] != "TARGET_VALUE" or not _is_result(bounds, cues, e)]
+        out = [e for e in out if e.label != "TARGET_VALUE" or not _is_result(bounds, cues, e)]
     if goal_classifier is not None and "goal-vote" not in skip:
-        out = vote_values(text, out, goal_classifier, cues)
+        out = vote_values(text, out, goal_classifier, cues, sentence_spans)
     if "indicator-needs-value" in skip:
         return out
-    with_values = {bounds.index(e["start"]) for e in out if e["label"] == "TARGET_VALUE"}
-    return [e for e in out if e["label"] != "INDICATOR" or bounds.index(e["start"]) in with_values]
+    with_values = {bounds.index(e.start) for e in out if e.label == "TARGET_VALUE"}
+    return [e for e in out if e.label != "INDICATOR" or bounds.index(e.start) in with_values]
 
 
 def _is_result(bounds: SpanIndex, cues: DocumentCues, entity: Entity) -> bool:
-    k = bounds.index(entity["start"])
+    k = bounds.index(entity.start)
     if k < 0:
         return False
     s_start, s_end = bounds.spans[k]
-    return cues.sentence(s_start, s_end).reports_result(entity["start"] - s_start, min(entity["end"], s_end) - s_start)
+    return cues.sentence(s_start, s_end).reports_result(entity.start - s_start, min(entity.end, s_end) - s_start)

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from chitieu.files import write_text
 from chitieu.labels import LABELS
 from chitieu.metrics import DEFINITIONS
 
@@ -53,8 +54,8 @@ def write_report(report: Mapping[str, Any], directory: Path, texts: Mapping[str,
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / "report.json"
     html_path = directory / "report.html"
-    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    html_path.write_text(render_html(report, texts), encoding="utf-8")
+    write_text(json_path, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    write_text(html_path, render_html(report, texts))
     return json_path, html_path
 
 
@@ -181,12 +182,12 @@ def _summary_table(systems: Sequence[Mapping[str, Any]]) -> str:
                 cells.append(f"<td>{_f(strict['precision'])}</td><td>{_f(strict['recall'])}</td><td><b>{_f(strict['f1'])}</b></td><td>{_f(lenient['f1'])}</td>")
         rows.append(f'<tr><td class="l">{_e(label)}</td><td>{support}</td>{"".join(cells)}</tr>')
     for avg in ("micro", "macro"):
-        cells = "".join(
+        avg_cells = "".join(
             f"<td>{_f(s['metrics']['strict'][avg]['precision'])}</td><td>{_f(s['metrics']['strict'][avg]['recall'])}</td>"
             f"<td><b>{_f(s['metrics']['strict'][avg]['f1'])}</b></td><td>{_f(s['metrics']['lenient'][avg]['f1'])}</td>"
             for s in systems
         )
-        rows.append(f'<tr><th class="l">{avg}</th><td></td>{cells}</tr>')
+        rows.append(f'<tr><th class="l">{avg}</th><td></td>{avg_cells}</tr>')
     return (
         f'<table><tr><th class="l" rowspan="2">label</th><th rowspan="2">support</th>{head}</tr><tr>{sub}</tr>'
         + "".join(rows)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from chitieu.lexicon.places import CENTRAL_CITIES
 from chitieu.provinces import find_mentions, match_key, resolve
 
 # Head words in their canonical spelling, longest first so `Tổng cục trưởng` beats `Cục trưởng`.
@@ -143,8 +144,7 @@ def _drop_provinces(role: str) -> str:
     for start, end, province in reversed(find_mentions(role)):
         before = role[:start].rstrip()
         after = role[end:]
-        surface = role[start:end]
-        central = province.name in {"Hà Nội", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Hồ Chí Minh"}
+        central = province.name in CENTRAL_CITIES
         level = "thành phố" if central else "tỉnh"
         tail = re.search(r"(?<!\w)(tỉnh|thành phố|tp\.?|TP\.?|Tp\.?|thủ đô|Thủ đô)$", before)
         if tail:
@@ -274,7 +274,7 @@ def _role_after(text: str, name_end: int) -> list[str]:
 
 def _ends_with_person(segment: str) -> bool:
     words = segment.split()
-    tail = []
+    tail: list[str] = []
     for w in reversed(words):
         if not (w[:1].isupper() and w[1:].islower()):
             break

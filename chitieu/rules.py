@@ -21,11 +21,10 @@ OFFICIAL
 Bylines and photographers are never matched: they carry no title.
 
 TARGET_VALUE (0.7)
-- V1 a value expression: optional comparator words (`từ`, `trên`, `hơn`, `vượt`, `khoảng`,
-  `gần`, `xấp xỉ`, `chừng`, `tối thiểu`, `ít nhất`, `không dưới`, `không quá`, `tối đa`,
-  `dưới`, `đạt và vượt`, `trên dưới`, or the signs `≥ ≤ > < ~`), a numeral or a range
+- V1 a value expression: optional comparator words or signs (`chitieu.lexicon.comparators`:
+  `từ`, `trên`, `khoảng`, `không vượt quá`, `trên dưới`, ..., `≥ ≤ > < ~`), a numeral or a range
   (`8 - 8,5`, `7,5% đến 8%`), an optional scale word, and a unit that is required: `%`, `điểm phần trăm`, a currency, or a
-  counted noun from `COUNTED_NOUNS`; then an optional per-unit suffix (`/người/năm`) and
+  counted noun from `chitieu.lexicon.units.COUNTED_NOUNS`; then an optional per-unit suffix (`/người/năm`) and
   `trở lên`/`trở xuống`. `gấp N lần` and `gấp đôi` are values too. Bare numbers are not:
   without a unit they are too often dates, counts of tasks or ranks.
 - V2 only goals (`chitieu.goals.is_stated_goal`): a plan figure (the value right after `kế hoạch`/`dự toán`/`chỉ tiêu`
@@ -38,7 +37,7 @@ TARGET_VALUE (0.7)
 - V3 not in a clause that tallies targets met (`15/25 chỉ tiêu đạt`, `1/25 đạt trên 80%`),
   even with a goal cue; not a share of a plan (`đạt 105% kế hoạch`, `vượt 5% dự toán`), not a date or period
   (`15/01/2023`, `2021 – 2025`), not a count of projects or tasks (they are not in
-  `COUNTED_NOUNS`).
+  `chitieu.lexicon.units.COUNTED_NOUNS`).
 
 INDICATOR (0.5), for each TARGET_VALUE:
 - I1 the words just before the value, back to the clause start, a goal cue, a framing verb
@@ -57,6 +56,10 @@ from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
 from chitieu.goals import CLAUSE_BREAK_RE, DocumentCues
+from chitieu.lexicon.comparators import SIGN_CHARACTERS, comparator_words
+from chitieu.lexicon.cues import GOAL_WORDS
+from chitieu.lexicon.numbers import NUMERAL, SCALE
+from chitieu.lexicon.units import COUNTED_NOUNS, CURRENCIES, alternation
 from chitieu.provinces import find_mentions, match_key
 from chitieu.roles import HEAD_RE, SURNAME_KEYS, has_stop_word
 from chitieu.text import sentences
@@ -68,37 +71,25 @@ OFFICIAL_REPEAT_SCORE = 0.75
 VALUE_SCORE = 0.7
 INDICATOR_SCORE = 0.5
 
-COUNTED_NOUNS: tuple[str, ...] = (
-    "doanh nghiệp", "hợp tác xã", "lao động", "việc làm", "lượt khách", "lượt người", "khách",
-    "người", "hộ", "xã", "huyện", "ha", "héc-ta", "hécta", "hecta", "km", "tấn", "tạ/ha", "tạ",
-    "MW", "kWh", "TEU", "m2", "m3", "chợ", "siêu thị", "trung tâm thương mại", "cây xanh",
-    "giường bệnh", "bác sĩ", "căn hộ", "căn nhà", "nhà ở", "sản phẩm OCOP", "sản phẩm",
-    "trường", "con", "lần",
-)
-_CURRENCY = r"(?:đồng|USD|đô la Mỹ|đô la|đôla|VNĐ|VND)"
-_SCALE = r"(?:nghìn tỷ|ngàn tỷ|nghìn tỉ|ngàn tỉ|triệu|nghìn|ngàn|tỷ|tỉ)"
-_NUM = r"\d+(?:[.,]\d+)*"
-_COMPARATOR = (
-    r"(?:trên dưới|đạt và vượt|không dưới|không quá|không thấp hơn|tối thiểu|tối đa|ít nhất|"
-    r"xấp xỉ|khoảng|chừng|gần|trên|hơn|vượt|dưới|từ)"
-)
-_COUNTED = "|".join(re.escape(n) for n in sorted(COUNTED_NOUNS, key=len, reverse=True))
+_CURRENCY = alternation(CURRENCIES)
+_COMPARATOR = alternation(comparator_words())
+_COUNTED = alternation(COUNTED_NOUNS)
 _PER_UNIT = r"(?:\s*/\s*[^\W\d_]+){0,2}"
 _VALUE_RE = re.compile(
     r"(?<![\w/.,])"
-    r"(?:(?P<comp>" + _COMPARATOR + r")\s+|(?P<sign>[≥≤><~])\s*)?"
-    r"(?:(?P<mult>gấp\s+(?:" + _NUM + r"\s+lần|đôi|rưỡi|ba|hai))"
-    r"|(?P<num>" + _NUM + r")"
-    r"(?:(?:\s*%)?\s*(?:[-–—]|đến|tới)\s*" + _NUM + r")?"
+    r"(?:(?P<comp>" + _COMPARATOR + r")\s+|(?P<sign>[" + re.escape(SIGN_CHARACTERS) + r"])\s*)?"
+    r"(?:(?P<mult>gấp\s+(?:" + NUMERAL + r"\s+lần|đôi|rưỡi|ba|hai))"
+    r"|(?P<num>" + NUMERAL + r")"
+    r"(?:(?:\s*%)?\s*(?:[-–—]|đến|tới)\s*" + NUMERAL + r")?"
     r"(?:\s*%" + _PER_UNIT + r"|\s+điểm phần trăm"
-    r"|(?:\s+" + _SCALE + r")?\s+(?:" + _CURRENCY + r"|" + _COUNTED + r")" + _PER_UNIT + r")"
+    r"|(?:\s+" + SCALE + r")?\s+(?:" + _CURRENCY + r"|" + _COUNTED + r")" + _PER_UNIT + r")"
     r")"
     r"(?:\s+trở\s+(?:lên|xuống))?"
     r"(?![^\W_])",
     re.IGNORECASE,
 )
 _INDICATOR_STOP_RE = re.compile(
-    r"(?<!\w)(?:phấn đấu|mục tiêu|chỉ tiêu|kế hoạch|dự toán|đề ra|đặt ra|đưa|nâng|đảm bảo|bảo đảm|"
+    r"(?<!\w)(?:" + "|".join(GOAL_WORDS) + r"|đưa|nâng|đảm bảo|bảo đảm|"
     r"giao|trong đó|cụ thể|với|để|nhằm)(?!\w)",
     re.IGNORECASE,
 )
@@ -137,10 +128,11 @@ class ValueCandidate(NamedTuple):
 _PERIOD_RE = re.compile(r"\d{4}\s*[-–—]\s*\d{4}\b")
 
 
-def value_candidates(text: str) -> list[ValueCandidate]:
-    """Every value expression of rule V1, goal or not; periods such as `2021 - 2025` excluded."""
+def value_candidates(text: str, sentence_spans: list[tuple[int, int]] | None = None) -> list[ValueCandidate]:
+    """Every value expression of rule V1, goal or not; periods such as `2021 - 2025` excluded.
+    `sentence_spans`: the text's sentences, when the caller has read them already."""
     out = []
-    for s_start, s_end in sentences(text):
+    for s_start, s_end in sentences(text) if sentence_spans is None else sentence_spans:
         sentence = text[s_start:s_end]
         for m in _VALUE_RE.finditer(sentence):
             if m.group("num") and _PERIOD_RE.match(sentence, m.start("num")):

@@ -7,9 +7,10 @@ that predictions made on any unit map back to the stored document text without l
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
+
+from chitieu.lexicon.numbers import NUMERAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,14 +24,9 @@ class Token:
 # then runs of letters/digits, then any other single visible character (punctuation, %).
 _WORD_RE = re.compile(
     r"[A-ZĐ]{1,4}\.(?:[A-ZĐ]{1,4}\.)*[A-ZĐ]{2,}"
-    r"|\d+(?:[.,]\d+)*"
-    r"|[^\W_]+"
+    r"|" + NUMERAL + r"|[^\W_]+"
     r"|\S",
 )
-
-
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
 
 
 def split_words(text: str) -> list[Token]:

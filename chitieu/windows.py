@@ -15,6 +15,11 @@ from chitieu.labels import TAG2ID
 from chitieu.text import Token
 
 IGNORE_INDEX = -100
+#: The window a model is trained on, in subwords (capped by the base), and how many
+#: subwords neighbouring windows share; a model folder records its own in `options`, and
+#: these are the defaults for training and for folders that do not say.
+DEFAULT_MAX_TOKENS = 256
+DEFAULT_OVERLAP_TOKENS = 32
 
 
 @dataclass

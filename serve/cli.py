@@ -15,6 +15,8 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
+from chitieu.files import write_text
+
 app = typer.Typer(help="Run the chitieu HTTP service.", pretty_exceptions_show_locals=False)
 
 
@@ -83,6 +85,7 @@ def loadtest(
     from chitieu.serve.loadtest import corpus_texts, drive, report_json, require_loopback, served
 
     pool = corpus_texts(texts or annotations_dir() / "corpus.jsonl", seed)
+    target: contextlib.AbstractContextManager[tuple[str, int]]
     if url is not None:
         if pid is None:
             raise typer.BadParameter("--url needs --pid (the server's process id) to follow its memory")
@@ -105,7 +108,7 @@ def loadtest(
     typer.echo(report.table())
     typer.echo("\nRSS per minute (max MB): " + ", ".join(f"{m}: {mb:.0f}" for m, mb in report.rss_per_minute()))
     if out is not None:
-        out.write_text(report_json(report), encoding="utf-8")
+        write_text(out, report_json(report))
     if not all(report.checks.values()):
         raise typer.Exit(1)
 

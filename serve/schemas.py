@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
-from chitieu.labels import LABELS
+from chitieu.core import Entity, Extraction, Indicator, ModelRef, Official, Province, Span, Target, Value
+from chitieu.nfc import nfc_with_map
 from chitieu.serve.state import MODEL_NAME_PATTERN
 
-Label = Literal[LABELS]  # type: ignore[valid-type]
+__all__ = [
+    "Entity", "Extraction", "ExtractResponse", "Indicator", "IndicatorRef", "ModelRef", "Official", "Province", "SentenceRef",
+    "Span", "Target", "Value",
+]
 
 EXAMPLE_TEXT = "Bí thư Tỉnh ủy Bến Tre Lê Đức Thọ đề nghị phấn đấu đạt mức tăng trưởng GRDP từ 9,3% trở lên."
 
@@ -23,6 +28,8 @@ def check_text(value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as err:
         raise ValueError(f"text has an unpaired surrogate at position {err.start}; send valid Unicode") from None
+    if not unicodedata.is_normalized("NFC", value):
+        nfc_with_map(value)  # NfcOffsetError (a ValueError: 422 with its message) when offsets cannot be exact
     return value
 
 
@@ -58,71 +65,14 @@ class BatchRequest(Strict):
     )
 
 
-class ModelRef(BaseModel):
-    name: str
-    version: str
-    base: str
+# The extraction contract is the typed core's (chitieu.core): the CLI prints what these
+# models dump, so the HTTP answer and the CLI output are one thing.
+class ExtractResponse(Extraction):
+    """One document's entities and targets (chitieu.core.Extraction)."""
 
 
-class Entity(BaseModel):
-    label: Label
-    start: int = Field(description="Character offset (code points) into the text sent.")
-    end: int
-    text: str
-    score: float
-
-
-class IndicatorRef(BaseModel):
-    text: str
-    start: int
-    end: int
-
-
-class Value(BaseModel):
-    text: str
-    start: int
-    end: int
-    comparator: str = Field(description="One of >=, >, <, <=, ~, =, range.")
-    number: float | None
-    min: float | None
-    max: float | None
-    unit: str | None
-
-
-class Official(BaseModel):
-    name: str = Field(description="The fullest form of the name found in the article.")
-    role: str | None
-    start: int
-    end: int
-
-
-class Province(BaseModel):
-    name: str
-    code: str | None = Field(description="Official two-digit code.")
-    successor: str | None = Field(description="The unit it merged into in the July 2025 reform, if any.")
-    start: int
-    end: int
-
-
-class SentenceRef(BaseModel):
-    start: int
-    end: int
-
-
-class Target(BaseModel):
-    indicator: IndicatorRef | None
-    value: Value
-    official: Official | None
-    province: Province | None
-    sentence: SentenceRef
-    score: float
-
-
-class ExtractResponse(BaseModel):
-    id: str | None
-    model: ModelRef
-    entities: list[Entity]
-    targets: list[Target]
+IndicatorRef = Indicator
+SentenceRef = Span
 
 
 class BatchResponse(BaseModel):

@@ -92,7 +92,7 @@ def safe_model_folder(models_dir: Path, name: str) -> Path:
         folder = (root / name).resolve()
         is_dir = folder.is_dir()
     except (OSError, ValueError) as err:  # the file system refuses the name
-        raise BadModelName(f"model {name!r} is not a usable folder name in the models directory ({err.strerror or err})") from None
+        raise BadModelName(f"model {name!r} is not a usable folder name in the models directory ({getattr(err, 'strerror', None) or err})") from None
     # resolve() follows symlinks, so a link pointing outside the models dir is caught here.
     if folder.parent != root:
         raise BadModelName(f"model {name!r} resolves outside the models directory; use a folder inside it")

@@ -56,10 +56,12 @@ def test_underthesea_reads_a_title_and_name() -> None:
 
 
 def test_rule_baseline_offsets_on_corpus_sentences() -> None:
-    pytest.importorskip("chitieu.rules", reason="chitieu.rules is not written yet")
     rules = next(b for b in available_baselines() if b.name == "rules")
     text = " \n".join(_real_sentences())
-    _check_aligned(text, rules.predict(text), {"PROVINCE", "OFFICIAL", "INDICATOR", "TARGET_VALUE"})
+    entities = rules.predict(text)
+    # Aligned offsets prove nothing about an empty answer: the rules must find something.
+    assert entities, "the rule baseline found nothing in a dozen news sentences"
+    _check_aligned(text, entities, {"PROVINCE", "OFFICIAL", "INDICATOR", "TARGET_VALUE"})
 
 
 def test_underthesea_baseline_declares_its_labels() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from chitieu.serve.batcher import Batcher, BatcherClosed, QueueFull
 from chitieu.serve.metrics import Metrics
-from chitieu.serve.testing import TEXT, fake_loader, write_fake_model
+from tests.fakes import TEXT, fake_loader, write_fake_model
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ import jsonschema
 import pytest
 
 from chitieu.corpus import load_corpus
+from chitieu.extractor import Extractor
 from chitieu.paths import annotations_dir
 from chitieu.serve.schemas import ExtractResponse
-from chitieu.extractor import Extractor
-from chitieu.serve.testing import TEXT, LexiconAdapter, LexiconRunner
+from tests.fakes import TEXT, LexiconAdapter, LexiconRunner
+
 
 def fake_extractor() -> Extractor:
     meta = {"name": "fake", "version": "1", "base": {"name": "lexicon"}}

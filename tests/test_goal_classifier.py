@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from chitieu.core import Entity
 from chitieu.corpus import Document, Span
 from chitieu.goal_classifier import (
     GOAL_CLASSIFIER_FILE,
@@ -122,7 +123,7 @@ TEXT = "Tỉnh phấn đấu thu ngân sách 6.000 tỷ đồng; năm 2023 ướ
 
 def value(quote, score=0.9, label="TARGET_VALUE"):
     start = TEXT.index(quote)
-    return {"start": start, "end": start + len(quote), "text": quote, "label": label, "score": score}
+    return Entity.of(TEXT, start, start + len(quote), label, score)
 
 
 def test_the_vote_keeps_what_two_of_three_readers_put_on_the_same_span():
@@ -131,19 +132,19 @@ def test_the_vote_keeps_what_two_of_three_readers_put_on_the_same_span():
     tagged = [value("thu ngân sách", 0.8, "INDICATOR"), value("6.000 tỷ đồng"), value("5.000 tỷ đồng", 0.7)]
     # tagger + rules keep 6.000; tagger alone loses 5.000; rules + classifier add 20 triệu USD.
     out = vote_values(TEXT, tagged, FakeClassifier({"20 triệu USD": 0.66}))
-    assert [(e["text"], e["label"], e["score"]) for e in out] == [
+    assert [(e.text, e.label, e.score) for e in out] == [
         ("thu ngân sách", "INDICATOR", 0.8), ("6.000 tỷ đồng", "TARGET_VALUE", 0.9), ("20 triệu USD", "TARGET_VALUE", 0.66),
     ]
     # tagger + classifier keep 5.000 against the rules; the classifier alone adds nothing.
     out = vote_values(TEXT, [value("5.000 tỷ đồng", 0.7)], FakeClassifier({"5.000 tỷ đồng": 0.6}))
-    assert [(e["text"], e["score"]) for e in out] == [("5.000 tỷ đồng", 0.7)]
+    assert [(e.text, e.score) for e in out] == [("5.000 tỷ đồng", 0.7)]
     assert vote_values(TEXT, [], FakeClassifier({"5.000 tỷ đồng": 0.6})) == []
 
 
 def test_the_vote_adds_nothing_over_another_entity():
     tagged = [value("20 triệu", 0.9, "INDICATOR")]
     out = vote_values(TEXT, tagged, FakeClassifier({"20 triệu USD": 0.9}))
-    assert [e["text"] for e in out] == ["20 triệu"]
+    assert [e.text for e in out] == ["20 triệu"]
 
 
 def test_refine_puts_values_to_the_vote_only_with_a_classifier():
@@ -154,6 +155,6 @@ def test_refine_puts_values_to_the_vote_only_with_a_classifier():
     assert refine(TEXT, tagged, FakeClassifier({"5.000 tỷ đồng": 0.9})) == []
     text = "Năm 2023, xuất khẩu 20 triệu USD."
     assert goal_values(text) == []
-    only_tagger = [{"start": 20, "end": 32, "text": "20 triệu USD", "label": "TARGET_VALUE", "score": 0.9}]
+    only_tagger = [Entity.of(text, 20, 32, "TARGET_VALUE", 0.9)]
     assert refine(text, only_tagger) == only_tagger
     assert refine(text, only_tagger, FakeClassifier({})) == []

@@ -1,6 +1,7 @@
 """The indicator chooser: candidates around a value, the conditional logit, and the filling
 of values the tagger left without an indicator."""
 
+from chitieu.core import Entity
 from chitieu.corpus import Document, Span
 from chitieu.indicators import IndicatorChooser, fill_indicators, fit_indicator_chooser, indicator_candidates
 from chitieu.text import split_words
@@ -41,10 +42,8 @@ DOCS = [
 ]
 
 
-def _entities(doc: Document, drop: str = "INDICATOR") -> list[dict]:
-    return [
-        {"start": s.start, "end": s.end, "label": s.label, "text": s.text, "score": 1.0} for s in doc.spans if s.label != drop
-    ]
+def _entities(doc: Document, drop: str = "INDICATOR") -> list[Entity]:
+    return [Entity.of(doc.text, s.start, s.end, s.label, 1.0) for s in doc.spans if s.label != drop]
 
 
 def test_overfit_save_reload_same_choices(tmp_path):
@@ -57,15 +56,15 @@ def test_overfit_save_reload_same_choices(tmp_path):
         gold = [(s.start, s.end) for s in doc.spans if s.label == "INDICATOR"]
         for model in (chooser, reloaded):
             filled = fill_indicators(doc.text, _entities(doc), model)
-            assert [(e["start"], e["end"]) for e in filled if e["label"] == "INDICATOR"] == gold, doc.text
+            assert [(e.start, e.end) for e in filled if e.label == "INDICATOR"] == gold, doc.text
 
 
 def test_fill_leaves_a_value_that_has_an_indicator_and_respects_the_threshold(tmp_path):
     chooser = fit_indicator_chooser(DOCS, l2=0.01, threshold=0.0)
     doc = DOCS[0]
-    wrong = {"start": 0, "end": 4, "label": "INDICATOR", "text": "Tỉnh", "score": 0.9}
+    wrong = Entity.of(doc.text, 0, 4, "INDICATOR", 0.9)
     kept = fill_indicators(doc.text, [wrong, *_entities(doc)], chooser)
-    assert [e for e in kept if e["label"] == "INDICATOR"] == [wrong], "a value with its own indicator is not given another"
+    assert [e for e in kept if e.label == "INDICATOR"] == [wrong], "a value with its own indicator is not given another"
     strict = IndicatorChooser(chooser.weights, threshold=1.01)
-    assert [e["label"] for e in fill_indicators(doc.text, _entities(doc), strict)] == ["TARGET_VALUE"]
+    assert [e.label for e in fill_indicators(doc.text, _entities(doc), strict)] == ["TARGET_VALUE"]
     assert IndicatorChooser.load(tmp_path) is None, "a folder without a chooser serves the tagger's indicators"

@@ -25,7 +25,7 @@ from chitieu.serve.app import create_app
 from chitieu.serve.batcher import QueueFull
 from chitieu.serve.logging import LOGGER_NAME, JsonFormatter
 from chitieu.serve.settings import Settings
-from chitieu.serve.testing import TEXT, fake_loader, write_fake_model
+from tests.fakes import TEXT, fake_loader, write_fake_model
 
 RENAMED = (
     '<View><Header value="Bài báo"/><Text name="doc" value="$content"/>'

@@ -18,9 +18,9 @@ from chitieu.encoders.phobert import (
     licence_for,
     licence_warning,
 )
-from chitieu.encoders.phobert_tiny import build_tiny_phobert, learn_bpe
 from chitieu.encoders.segment import phobert_form
 from chitieu.windows import make_windows
+from tests.phobert_tiny import build_tiny_phobert, learn_bpe
 
 FIXTURE = Path(__file__).parent / "fixtures" / "phobert" / "paragraphs.json"
 PARAGRAPHS = [p["text"] for p in json.loads(FIXTURE.read_text(encoding="utf-8"))["paragraphs"]]

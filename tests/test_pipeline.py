@@ -4,7 +4,7 @@ import numpy as np
 
 from chitieu.labels import TAG2ID
 from chitieu.pipeline import batches, decode, map_back, prepare, word_probabilities
-from chitieu.serve.testing import LexiconAdapter
+from tests.fakes import LexiconAdapter
 
 TEXT = "Tỉnh Bến Tre phấn đấu tăng trưởng GRDP từ 9,3% trở lên. " * 30
 
@@ -42,8 +42,8 @@ def test_prepare_windows_long_text_and_keeps_offsets():
 def test_decode_merges_windows_into_whole_entities_once():
     prepared = prepare(TEXT, LexiconAdapter(max_tokens=40), max_tokens=40, overlap_tokens=8)
     entities = decode(prepared, one_hot_runner(gold_tag)(prepared))
-    assert [e["text"] for e in entities] == ["Bến Tre"] * 30
-    assert all(TEXT[e["start"] : e["end"]] == "Bến Tre" and e["score"] == 1.0 for e in entities)
+    assert [e.text for e in entities] == ["Bến Tre"] * 30
+    assert all(TEXT[e.start : e.end] == "Bến Tre" and e.score == 1.0 for e in entities)
 
 
 def test_decode_reads_each_word_from_its_better_placed_window():
@@ -55,7 +55,7 @@ def test_decode_reads_each_word_from_its_better_placed_window():
             if word >= 0 and word in (w.first_word, w.last_word) and word not in (0, len(prepared.words) - 1):
                 p[pos] = 0
                 p[pos, TAG2ID["B-OFFICIAL"]] = 1.0
-    assert all(e["label"] == "PROVINCE" for e in decode(prepared, probs))
+    assert all(e.label == "PROVINCE" for e in decode(prepared, probs))
 
 
 def test_decode_trims_edge_punctuation_and_maps_nfc_offsets_back():
@@ -68,9 +68,9 @@ def test_decode_trims_edge_punctuation_and_maps_nfc_offsets_back():
         return tags.get(words[word], "O") if word > 1 else "O"
 
     (entity,) = decode(prepared, one_hot_runner(tag)(prepared))
-    assert entity["text"] == prepared.text[entity["start"] : entity["end"]] == "Bến Tre"
+    assert entity.text == prepared.text[entity.start : entity.end] == "Bến Tre"
     (back,), _ = map_back(prepared, [entity], [])
-    assert back["text"] == decomposed[back["start"] : back["end"]] == "Be\u0302\u0301n Tre"
+    assert back.text == decomposed[back.start : back.end] == "Be\u0302\u0301n Tre"
 
 
 def test_batches_pad_and_mask():
@@ -104,7 +104,7 @@ def test_decomposed_input_gives_the_same_result_in_its_own_offsets():
     import unicodedata
 
     from chitieu.extractor import Extractor
-    from chitieu.serve.testing import TEXT, LexiconAdapter, LexiconRunner
+    from tests.fakes import TEXT, LexiconAdapter, LexiconRunner
 
     extractor = Extractor(LexiconAdapter(), LexiconRunner(), {"name": "fake"}, max_tokens=32, overlap_tokens=4)
     nfd = unicodedata.normalize("NFD", TEXT)
@@ -120,9 +120,38 @@ def test_decomposed_input_gives_the_same_result_in_its_own_offsets():
 
 def test_extractor_uses_the_overlap_the_model_was_trained_with():
     from chitieu.extractor import Extractor
-    from chitieu.serve.testing import LexiconAdapter, LexiconRunner
+    from tests.fakes import LexiconAdapter, LexiconRunner
 
     meta = {"options": {"max_tokens": 24, "overlap_tokens": 4}}
     extractor = Extractor(LexiconAdapter(max_tokens=24), LexiconRunner(), meta)
     assert (extractor.max_tokens, extractor.overlap_tokens) == (24, 4)
     assert extractor.extract(TEXT)["entities"]
+
+
+def test_sentences_are_read_once_in_prepare_and_carried_to_every_later_stage(monkeypatch):
+    """refine, the goal vote, the indicator chooser and linking use `Prepared.sentences`."""
+    from chitieu import indicators, linking, refine, rules
+    from chitieu.extractor import Extractor
+    from chitieu.indicators import IndicatorChooser
+    from tests.fakes import TEXT, LexiconAdapter, LexiconRunner
+
+    class Goals:
+        trained_on = {}
+
+        def goals(self, text, candidates):
+            return {(c.start, c.end): 0.9 for c in candidates}
+
+    extractor = Extractor(
+        LexiconAdapter(), LexiconRunner(), {"name": "fake"}, max_tokens=32, overlap_tokens=4,
+        goal_classifier=Goals(), indicator_chooser=IndicatorChooser({}, 0.0, {}),
+    )
+    expected = extractor.extract(TEXT)
+
+    def no_second_reading(text):
+        raise AssertionError("sentences read again after prepare")
+
+    prepared = extractor.prepare(TEXT)
+    for module in (indicators, linking, refine, rules):
+        monkeypatch.setattr(module, "sentences", no_second_reading)
+    assert extractor.finish(prepared, extractor.run(prepared.windows)) == expected
+    assert expected["targets"], "the fake text has a target, so every stage ran"

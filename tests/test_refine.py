@@ -2,6 +2,7 @@
 
 import pytest
 
+from chitieu.core import Entity
 from chitieu.refine import refine
 
 
@@ -9,7 +10,7 @@ def ent(text, needle, label, nth=1):
     start = -1
     for _ in range(nth):
         start = text.index(needle, start + 1)
-    return {"start": start, "end": start + len(needle), "text": needle, "label": label, "score": 0.9}
+    return Entity.of(text, start, start + len(needle), label, 0.9)
 
 
 @pytest.mark.parametrize(
@@ -29,29 +30,29 @@ def ent(text, needle, label, nth=1):
 )
 def test_values_are_completed_over_comparators_ranges_scales_and_units(text, predicted, expected):
     (value,) = refine(text, [ent(text, predicted, "TARGET_VALUE")])
-    assert value["text"] == expected == text[value["start"] : value["end"]]
-    assert value["score"] == 0.9
+    assert value.text == expected == text[value.start : value.end]
+    assert value.score == 0.9
 
 
 def test_completion_never_runs_into_another_entity_or_a_plain_noun():
     text = "trên 98% xã, phường vững mạnh"
     entities = [ent(text, "98%", "TARGET_VALUE"), ent(text, "trên", "OFFICIAL")]
-    assert [e["text"] for e in refine(text, entities)] == ["trên", "98%"]
+    assert [e.text for e in refine(text, entities)] == ["trên", "98%"]
     text = "đạt 5 nhiệm vụ"
-    assert refine(text, [ent(text, "5", "TARGET_VALUE")])[0]["text"] == "5"
+    assert refine(text, [ent(text, "5", "TARGET_VALUE")])[0].text == "5"
 
 
 def test_provinces_the_gazetteer_does_not_know_are_dropped():
     text = "Bí thư Ngô Chí Cường thăm Hạ Long và Bến Tre, TP.HCM"
     entities = [ent(text, "Ngô Chí Cường", "PROVINCE"), ent(text, "Hạ Long", "PROVINCE"), ent(text, "Bến Tre", "PROVINCE"), ent(text, "TP.HCM", "PROVINCE")]
-    assert [e["text"] for e in refine(text, entities)] == ["Bến Tre", "TP.HCM"]
+    assert [e.text for e in refine(text, entities)] == ["Bến Tre", "TP.HCM"]
 
 
 def test_indicators_without_a_value_in_their_sentence_are_dropped():
     text = "Tổng thu ngân sách đạt 5.000 tỷ đồng. Năm 2024 phấn đấu thu ngân sách 6.000 tỷ đồng."
     entities = [ent(text, "thu ngân sách", "INDICATOR"), ent(text, "thu ngân sách", "INDICATOR", 2), ent(text, "6.000 tỷ đồng", "TARGET_VALUE")]
     kept = refine(text, entities)
-    assert [(e["label"], e["start"]) for e in kept] == [("INDICATOR", entities[1]["start"]), ("TARGET_VALUE", entities[2]["start"])]
+    assert [(e.label, e.start) for e in kept] == [("INDICATOR", entities[1].start), ("TARGET_VALUE", entities[2].start)]
 
 
 @pytest.mark.parametrize(
@@ -68,25 +69,25 @@ def test_indicators_without_a_value_in_their_sentence_are_dropped():
 )
 def test_indicators_lose_framing_words_but_keep_real_ones(text, predicted, value, expected):
     out = refine(text, [ent(text, predicted, "INDICATOR"), ent(text, value, "TARGET_VALUE")])
-    (indicator,) = [e for e in out if e["label"] == "INDICATOR"]
-    assert indicator["text"] == expected == text[indicator["start"] : indicator["end"]]
+    (indicator,) = [e for e in out if e.label == "INDICATOR"]
+    assert indicator.text == expected == text[indicator.start : indicator.end]
 
 
 def test_a_freed_comparator_goes_back_to_its_value():
     text = "phấn đấu đạt được số thu tối thiểu 254.000 tỷ đồng, đạt 87% dự toán"
     out = refine(text, [ent(text, "số thu tối thiểu", "INDICATOR"), ent(text, "254.000 tỷ đồng", "TARGET_VALUE")])
-    assert [(e["label"], e["text"]) for e in out] == [("INDICATOR", "số thu"), ("TARGET_VALUE", "tối thiểu 254.000 tỷ đồng")]
+    assert [(e.label, e.text) for e in out] == [("INDICATOR", "số thu"), ("TARGET_VALUE", "tối thiểu 254.000 tỷ đồng")]
 
 
 def test_fragments_separated_by_a_space_are_joined_but_list_items_are_not():
     text = "số thu ngân sách đạt 352.000 tỷ đồng; công nghiệp, xây dựng chiếm 40%"
     entities = [ent(text, "số", "INDICATOR"), ent(text, "thu ngân sách", "INDICATOR"), ent(text, "352.000 tỷ đồng", "TARGET_VALUE"),
                 ent(text, "công nghiệp", "INDICATOR"), ent(text, "xây dựng", "INDICATOR"), ent(text, "40%", "TARGET_VALUE")]
-    entities[0]["score"] = 0.6
+    entities[0] = entities[0].model_copy(update={"score": 0.6})
     out = refine(text, entities)
-    indicators = [e for e in out if e["label"] == "INDICATOR"]
-    assert [e["text"] for e in indicators] == ["số thu ngân sách", "công nghiệp", "xây dựng"]
-    assert indicators[0]["score"] == 0.6, "a joined span is only as sure as its weaker part"
+    indicators = [e for e in out if e.label == "INDICATOR"]
+    assert [e.text for e in indicators] == ["số thu ngân sách", "công nghiệp", "xây dựng"]
+    assert indicators[0].score == 0.6, "a joined span is only as sure as its weaker part"
 
 
 @pytest.mark.parametrize(
@@ -118,7 +119,7 @@ def test_a_value_that_reports_a_result_or_an_estimate_is_dropped_with_its_indica
 )
 def test_a_goal_or_a_value_without_a_result_word_keeps_the_models_judgement(text, value):
     (kept,) = refine(text, [ent(text, value, "TARGET_VALUE")])
-    assert kept["text"] == value
+    assert kept.text == value
 
 
 def test_each_step_can_be_skipped_by_name_for_ablations():
@@ -128,12 +129,12 @@ def test_each_step_can_be_skipped_by_name_for_ablations():
     from chitieu.refine import refine as _refine
 
     text = "Hạ Long và Bến Tre phấn đấu tăng trưởng GRDP đạt 9,3% trở lên."
-    hl = {"start": 0, "end": 7, "text": "Hạ Long", "label": "PROVINCE", "score": 0.9}
-    value = {"start": text.index("9,3"), "end": text.index("9,3") + 3, "text": "9,3", "label": "TARGET_VALUE", "score": 0.9}
+    hl = Entity.of(text, 0, 7, "PROVINCE", 0.9)
+    value = Entity.of(text, text.index("9,3"), text.index("9,3") + 3, "TARGET_VALUE", 0.9)
     full = _refine(text, [hl, value])
-    assert [e["text"] for e in full] == ["9,3% trở lên"], "gazetteer drops Hạ Long; completion grows the value"
+    assert [e.text for e in full] == ["9,3% trở lên"], "gazetteer drops Hạ Long; completion grows the value"
     kept = _refine(text, [hl, value], skip=frozenset({"province-gazetteer", "value-completion"}))
-    assert [e["text"] for e in kept] == ["Hạ Long", "9,3"]
+    assert [e.text for e in kept] == ["Hạ Long", "9,3"]
     assert "goal-vote" in REFINE_STEPS
     with _pytest.raises(ValueError, match="unknown refine steps"):
         _refine(text, [value], skip=frozenset({"no-such-step"}))

@@ -40,7 +40,7 @@ from chitieu.serve.app import create_app
 from chitieu.serve.batcher import Batcher
 from chitieu.serve.logging import LOGGER_NAME, JsonFormatter
 from chitieu.serve.settings import Settings
-from chitieu.serve.testing import TEXT, fake_loader, write_fake_model
+from tests.fakes import TEXT, fake_loader, write_fake_model
 from tests.servers import uvicorn_in_thread
 
 TOKEN = "reliable-token"

@@ -16,15 +16,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chitieu import linking
+from chitieu.core import Entity
 from chitieu.extractor import Extractor
 from chitieu.goal_classifier import FeatureContext, GoalClassifier, _SentenceWords
 from chitieu.goals import CLAUSE_BREAK_RE, SentenceCues
 from chitieu.intervals import Occupied
+from chitieu.lexicon.unicode import name_key
 from chitieu.linking import full_names, link_targets
 from chitieu.model_folder import read_promoted
 from chitieu.paths import models_dir
-from chitieu.serve.testing import LexiconAdapter, LexiconRunner
 from chitieu.text import MAX_SENTENCE_CHARS, SpanIndex, sentences
+from tests.fakes import LexiconAdapter, LexiconRunner
 
 RUN_ON = "Bến Tre 9,3% "
 
@@ -136,14 +138,14 @@ def test_words_around_a_value_match_tokenising_the_cut_text(sentence: str, data:
     assert words.right(end, 6) == word.findall(sentence[end:].lower())[:6]
 
 
-def old_full_names(officials: list[dict]) -> dict[str, dict]:
+def old_full_names(officials: list[Entity]) -> dict[str, Entity]:
     out = {}
     for mention in officials:
-        key = linking._name_key(mention["text"])
+        key = name_key(mention.text)
         candidates = [
-            o for o in officials if linking._name_key(o["text"]).endswith(key) and len(o["text"]) >= len(mention["text"])
+            o for o in officials if name_key(o.text).endswith(key) and len(o.text) >= len(mention.text)
         ]
-        out[key] = max(candidates, key=lambda o: (len(o["text"]), -o["start"]))
+        out[key] = max(candidates, key=lambda o: (len(o.text), -o.start))
     return out
 
 
@@ -155,7 +157,7 @@ names = st.sampled_from(["Trần Văn Dũng", "Dũng", "Văn Dũng", "ũng", "L�
 def test_full_names_match_comparing_every_pair(mentions: list[str]) -> None:
     officials, at = [], 0
     for name in mentions:
-        officials.append({"start": at, "end": at + len(name), "text": name, "label": "OFFICIAL"})
+        officials.append(Entity(label="OFFICIAL", start=at, end=at + len(name), text=name, score=1.0))
         at += len(name) + 1
     assert full_names(officials) == old_full_names(officials)
 
@@ -176,7 +178,7 @@ def test_linking_by_bisection_matches_linking_by_scanning(spans: list[tuple[int,
         end = min(start + length, len(LINK_TEXT))
         if start >= end:
             continue
-        entities.append({"start": start, "end": end, "text": LINK_TEXT[start:end], "label": label, "score": 0.9})
+        entities.append(Entity.of(LINK_TEXT, start, end, label, 0.9))
         reach = end
     fast = link_targets(LINK_TEXT, entities)
     original = linking._disjoint
@@ -200,7 +202,7 @@ def test_features_of_one_document_share_one_reading_of_each_sentence(goal_classi
 
 def test_post_processing_of_the_seed_is_unchanged_in_shape(goal_classifier: GoalClassifier) -> None:
     # The lexicon model on its own article: the same single target as before the rewrite.
-    from chitieu.serve.testing import TEXT
+    from tests.fakes import TEXT
 
     out = lexicon_extractor(goal_classifier).extract(TEXT)
     [target] = out["targets"]

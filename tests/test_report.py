@@ -11,8 +11,7 @@ from typer.testing import CliRunner
 
 from chitieu import evaluate_cli
 from chitieu.corpus import Document, Span, write_documents
-from chitieu.linking import link_targets
-from chitieu.metrics import compare, evaluate_predictions, gold_entities
+from chitieu.metrics import compare, evaluate_predictions, gold_entities, linked
 from chitieu.report import build_report, highlight, write_report
 
 TEXT = "Bến Tre <script>alert(1)</script> & Co: Chủ tịch Trần Ngọc Tam nói tăng trưởng GRDP đạt từ 9,3% trở lên."
@@ -96,7 +95,7 @@ class FakeExtractor:
         out = []
         for doc_id, text in docs:
             entities = [e for e in gold_entities(self.gold[doc_id]) if e["label"] not in self.drop]
-            out.append({"id": doc_id, "entities": entities, "targets": link_targets(text, entities)})
+            out.append({"id": doc_id, "entities": entities, "targets": linked(text, entities)})
         return out
 
 

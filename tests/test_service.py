@@ -23,7 +23,7 @@ from chitieu.model_folder import write_promoted
 from chitieu.serve.app import create_app
 from chitieu.serve.logging import LOGGER_NAME, JsonFormatter
 from chitieu.serve.settings import Settings
-from chitieu.serve.testing import TEXT, fake_loader, write_fake_model
+from tests.fakes import TEXT, fake_loader, write_fake_model
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -234,6 +234,11 @@ def test_bad_input_is_a_4xx_saying_what_to_change(
 def test_validation_errors_do_not_echo_the_article(client: TestClient) -> None:
     r = client.post("/extract", json={"text": TEXT, "extra": "x"})
     assert r.status_code == 422 and TEXT not in r.text
+
+
+def test_text_whose_offsets_cannot_stay_exact_through_nfc_is_a_422(client: TestClient) -> None:
+    r = client.post("/extract", json={"text": "Bến Tre \u1100\u1161"})
+    assert r.status_code == 422 and "NFC-normalised" in r.json()["message"], r.text
 
 
 def test_full_queue_answers_429_with_retry_after(models_dir: Path) -> None:

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 from chitieu.model_folder import write_promoted
 from chitieu.serve.app import create_app
 from chitieu.serve.settings import Settings
-from chitieu.serve.testing import TEXT, fake_loader, write_fake_model
+from tests.fakes import TEXT, fake_loader, write_fake_model
 from tests.servers import Running, uvicorn_in_thread
 
 TOKEN = "fuzz-token"

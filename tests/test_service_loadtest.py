@@ -13,7 +13,7 @@ from chitieu.model_folder import write_promoted
 from chitieu.serve.app import create_app
 from chitieu.serve.loadtest import Latencies, drive, report_json, require_loopback
 from chitieu.serve.settings import Settings
-from chitieu.serve.testing import TEXT, fake_loader, write_fake_model
+from tests.fakes import TEXT, fake_loader, write_fake_model
 from tests.servers import uvicorn_in_thread
 
 

@@ -28,7 +28,7 @@ from chitieu.paths import annotations_dir
 from chitieu.serve.app import create_app
 from chitieu.serve.settings import Settings
 from chitieu.serve.state import Loader, load_extractor
-from chitieu.serve.testing import TEXT, fake_loader, write_fake_model
+from tests.fakes import TEXT, fake_loader, write_fake_model
 
 
 @contextmanager
@@ -98,7 +98,7 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """models/ with two real token-classification folders (tiny random PhoBERT) and a corrupt one."""
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    from chitieu.encoders.phobert_tiny import build_tiny_phobert
+    from tests.phobert_tiny import build_tiny_phobert
 
     root = tmp_path_factory.mktemp("served")
     base = build_tiny_phobert(root / "base", [TEXT] * 3, num_merges=100, hidden_size=32, num_layers=1)

@@ -39,6 +39,16 @@ def test_nfc_map_points_back_into_decomposed_text():
     assert nfc_with_map("Bến Tre") == ("Bến Tre", None)
 
 
+def test_nfc_that_composes_across_characters_is_refused_not_approximated():
+    import pytest
+
+    from chitieu.nfc import NfcOffsetError
+
+    jamo = "Bến Tre \u1100\u1161 năm 2024"  # conjoining jamo: two starters that NFC composes into one
+    with pytest.raises(NfcOffsetError, match="NFC-normalised"):
+        nfc_with_map(jamo)
+
+
 def test_closing_quote_stays_with_its_sentence():
     text = "“Đây là tốt.” Ông nói."
     assert [text[s:e] for s, e in sentences(text)] == ["“Đây là tốt.”", "Ông nói."]

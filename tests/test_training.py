@@ -1,16 +1,15 @@
 """Training end to end on a tiny PhoBERT-format model: overfit, save, reload, same output."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from chitieu.corpus import Document, Span, write_documents
-from chitieu.encoders.phobert_tiny import build_tiny_phobert
 from chitieu.extractor import Extractor
 from chitieu.model_folder import read_meta
 from chitieu.train.options import TrainOptions
 from chitieu.train.run import span_scores, train, training_subset
+from tests.phobert_tiny import build_tiny_phobert
 
 SENTENCES = [
     (

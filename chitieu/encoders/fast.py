@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chitieu.files import write_text
 from chitieu.text import Token, split_words
 
 if TYPE_CHECKING:
@@ -62,14 +63,14 @@ class FastTokenizerAdapter:
             if "max_position_embeddings" in config:
                 settings["max_tokens"] = config["max_position_embeddings"]
         max_tokens = int(settings.get("max_tokens", tokenizer.model_max_length))
-        return cls(tokenizer, max_tokens, settings.get("kind", "e5"))
+        return cls(tokenizer, max_tokens, settings.get("kind", "e5"))  # type: ignore[arg-type]  # AutoTokenizer's union; these folders hold fast tokenizers
 
     def save(self, directory: Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         self.tokenizer.save_pretrained(directory)
         settings = {"kind": self.kind, "max_tokens": self.max_tokens, "label_all_subwords": self.label_all_subwords}
-        (directory / ADAPTER_FILE).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        write_text(directory / ADAPTER_FILE, json.dumps(settings, indent=2) + "\n")
 
     def words(self, text: str) -> list[Token]:
         return split_words(text)

@@ -83,7 +83,8 @@ class PhobertAdapter:
         if ids is None:
             # split_special_tokens: a literal "<s>" in a news text is text, not a marker.
             tokens = self.tokenizer.tokenize(form, split_special_tokens=True)
-            ids = self.tokenizer.convert_tokens_to_ids(tokens) or [self.unk_id]
+            converted = self.tokenizer.convert_tokens_to_ids(tokens)
+            ids = converted if isinstance(converted, list) and converted else [self.unk_id]
             self._ids[form] = ids
         return list(ids)
 

@@ -15,7 +15,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from chitieu.text import Token, nfc, sentences, split_words
+from chitieu.lexicon.unicode import base_letters, nfc
+from chitieu.text import Token, sentences, split_words
 
 log = logging.getLogger(__name__)
 
@@ -143,23 +144,17 @@ def _locate(text: str, syllable: str, pos: int, end: int, stats: SegmentStats) -
 
 def _loose_end(text: str, syllable: str, pos: int, end: int) -> int | None:
     """End of the shortest run at `pos` that is `syllable` before underthesea normalised it."""
-    target = _loose(syllable)
+    target = base_letters(syllable)
     limit = min(end, pos + 3 * len(syllable) + 3)
     for stop in range(pos + 1, limit + 1):
         candidate = text[pos:stop]
         if candidate[-1].isspace():
             return None
-        if _loose(candidate) == target or _underthesea_normal(candidate) == syllable:
+        if base_letters(candidate) == target or _underthesea_normal(candidate) == syllable:
             while stop < end and unicodedata.combining(text[stop]):
                 stop += 1
             return stop
     return None
-
-
-def _loose(s: str) -> str:
-    """Base letters only, lower case: survives diacritic re-placement and case changes."""
-    decomposed = unicodedata.normalize("NFD", s.replace("ð", "đ").replace("Ð", "Đ"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("đ", "d").replace("Đ", "D").casefold()
 
 
 def _underthesea_normal(s: str) -> str:

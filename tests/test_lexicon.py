@@ -1,0 +1,52 @@
+"""One lexicon: the normaliser, the refine stage and the rule baseline know the same
+comparator words, scale words and units (they disagreed on `trên dưới`, `không thấp hơn`,
+`không vượt quá`, `cao hơn` ... before `chitieu.lexicon`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chitieu.core import Entity
+from chitieu.lexicon.comparators import COMPARATOR_WORDS
+from chitieu.lexicon.numbers import SCALES
+from chitieu.lexicon.unicode import base_letter, base_letters, name_key
+from chitieu.lexicon.units import COUNTED_NOUNS, CURRENCIES
+from chitieu.normalize import parse_value
+from chitieu.refine import complete_value
+from chitieu.rules import value_candidates
+
+
+def _value_entity(text: str, needle: str) -> Entity:
+    start = text.index(needle)
+    return Entity.of(text, start, start + len(needle), "TARGET_VALUE", 0.9)
+
+
+@pytest.mark.parametrize(("word", "comparator"), [(w, c) for w, c in COMPARATOR_WORDS if w != "từ"])
+def test_every_comparator_word_is_read_grown_over_and_matched_alike(word: str, comparator: str) -> None:
+    text = f"Phấn đấu tỷ lệ hộ nghèo {word} 5% vào năm 2025."
+    expression = f"{word} 5%"
+    assert parse_value(expression).comparator == comparator
+    grown = complete_value(text, _value_entity(text, "5%"), [])
+    assert grown.text == expression, "refine must grow a value over every comparator the normaliser reads"
+    spans = {text[c.start : c.end] for c in value_candidates(text)}
+    assert expression in spans, "the rule baseline must match every comparator the normaliser reads"
+
+
+@pytest.mark.parametrize("scale", [s for s, _ in SCALES])
+def test_every_scale_word_multiplies_and_is_grown_over(scale: str) -> None:
+    text = f"Phấn đấu thu ngân sách đạt 3 {scale} đồng."
+    assert parse_value(f"3 {scale} đồng").number == 3 * dict(SCALES)[scale]
+    assert complete_value(text, _value_entity(text, "3"), []).text == f"3 {scale} đồng"
+
+
+@pytest.mark.parametrize("unit", [*CURRENCIES, *COUNTED_NOUNS])
+def test_refine_grows_a_value_over_every_unit_the_rules_require(unit: str) -> None:
+    text = f"Phấn đấu đến năm 2025 có 500 {unit} mới."
+    assert complete_value(text, _value_entity(text, "500"), []).text == f"500 {unit}"
+    assert f"500 {unit}" in {text[c.start : c.end] for c in value_candidates(text)}
+
+
+def test_names_and_letters_fold_one_way() -> None:
+    assert name_key("Trần  Văn\u00a0DŨNG") == name_key("trần văn dũng")
+    assert [base_letter(c) for c in "Ấđð"] == ["a", "d", "d"]
+    assert base_letters("Hòa Bình") == base_letters("Hoà Bình") == "hoa binh"
