@@ -22,13 +22,19 @@ def _pick_module():
     return module
 
 
-def test_the_added_test_documents_are_what_the_pick_script_chooses(shared, tmp_path):
-    shown = subprocess.run(["git", "show", f"{PICKED_AGAINST}:annotations/corpus.jsonl"], cwd=ROOT, capture_output=True, text=True)
+def _corpus_at(commit: str, tmp_path: Path) -> Path:
+    """The corpus as committed at `commit`, written under tmp_path (skips without that history)."""
+    shown = subprocess.run(["git", "show", f"{commit}:annotations/corpus.jsonl"], cwd=ROOT, capture_output=True, text=True)
     if shown.returncode != 0:
-        pytest.skip(f"no git history with commit {PICKED_AGAINST} here: {shown.stderr.strip()}")
+        pytest.skip(f"no git history with commit {commit} here: {shown.stderr.strip()}")
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text(shown.stdout, encoding="utf-8")
-    earlier = {json.loads(line)["id"] for line in shown.stdout.splitlines() if line.strip()}
+    return corpus
+
+
+def test_the_added_test_documents_are_what_the_pick_script_chooses(shared, tmp_path):
+    corpus = _corpus_at(PICKED_AGAINST, tmp_path)
+    earlier = {json.loads(line)["id"] for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()}
 
     module = _pick_module()
     picked = module.pick(corpus, shared, 24, 20261201)
@@ -82,11 +88,7 @@ CAMPAIGN_SCORES = ROOT / "annotations" / "tools" / "campaign-20261205-scores.jso
 
 @pytest.mark.slow  # four scans of the 35,152 articles and the rule goal check over thousands: minutes
 def test_the_campaign_documents_are_what_the_pick_script_chooses(shared, tmp_path):
-    shown = subprocess.run(["git", "show", f"{CAMPAIGN_AGAINST}:annotations/corpus.jsonl"], cwd=ROOT, capture_output=True, text=True)
-    if shown.returncode != 0:
-        pytest.skip(f"no git history with commit {CAMPAIGN_AGAINST} here: {shown.stderr.strip()}")
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text(shown.stdout, encoding="utf-8")
+    corpus = _corpus_at(CAMPAIGN_AGAINST, tmp_path)
     module = _pick_module()
     picked = module.pick_campaign(corpus, shared, 270, 20261205, json.loads(CAMPAIGN_SCORES.read_text(encoding="utf-8")))
     splits = module.campaign_splits(picked, 36, 24, 20261205)
@@ -115,11 +117,7 @@ def test_the_campaign_documents_are_what_the_pick_script_chooses(shared, tmp_pat
 def test_the_2026_12_06_round_is_what_the_pick_script_chooses(shared, tmp_path):
     """The top-up round: `--campaign --count 0 --topup-campaign 2026-12-06 --min-rule-goals 2
     --dense-test 10 --dense-train 110 --seed 20261206` against the corpus of 20ea9a0."""
-    shown = subprocess.run(["git", "show", f"{ROUND_2_AGAINST}:annotations/corpus.jsonl"], cwd=ROOT, capture_output=True, text=True)
-    if shown.returncode != 0:
-        pytest.skip(f"no git history with commit {ROUND_2_AGAINST} here: {shown.stderr.strip()}")
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text(shown.stdout, encoding="utf-8")
+    corpus = _corpus_at(ROUND_2_AGAINST, tmp_path)
     module = _pick_module()
     picked = []
     for split, count in (("test", 10), ("train", 110)):
