@@ -12,7 +12,7 @@ from chitieu.batch.output import Manifest, OutputDir
 from chitieu.batch.progress import Progress, Summary
 from chitieu.batch.source import Plan, read_partition
 from chitieu.batch.work import chunks, extract_chunk
-from chitieu.model_folder import read_meta, resolve_model_folder
+from chitieu.model_folder import pick_device, read_meta, resolve_model_folder
 from chitieu.paths import models_dir
 
 Engine = Literal["local", "ray"]
@@ -54,12 +54,8 @@ class BatchOptions:
         chosen = os.environ.get(ENV_VAR, "auto")
         if self.engine == "ray":
             on_gpu = self.num_gpus_per_actor > 0
-        elif self.device == "auto":
-            import torch
-
-            on_gpu = torch.cuda.is_available()
         else:
-            on_gpu = self.device.startswith("cuda")
+            on_gpu = pick_device(self.device).startswith("cuda")
         return "fp32" if chosen == "auto" and not on_gpu else chosen
 
 
