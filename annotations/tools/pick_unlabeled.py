@@ -35,6 +35,21 @@ seed 20261205). For the next batch: score the pool with the promoted model
 (`--score-with models/NAME --save-scores new-scores.json`, a few minutes on 2 cores), run
 with the new scores, a new seed and the current corpus, and record the commit and seed in
 `annotations/GUIDELINES.md`.
+
+The round of 2026-12-06b was chosen by the model's target counts, because the rule goal
+check had promised ~300 values in the 120 articles of the round before and they held 96:
+
+    python annotations/tools/pick_unlabeled.py --write-pool pool.jsonl
+    CHITIEU_ENGINE=int8 chitieu batch pool.jsonl --output scored      # 874 articles, 17 min
+    python annotations/tools/pick_unlabeled.py --predicted-from scored \
+        --save-predicted annotations/tools/round-20261206b-predicted-targets.json
+    python annotations/tools/pick_unlabeled.py --campaign --count 0 --topup-campaign 2026-12-06b \
+        --predicted annotations/tools/round-20261206b-predicted-targets.json --min-targets 1 \
+        --predicted-test 12 --predicted-train 200 --seed 202612062 --out picked.jsonl
+
+(against the corpus of commit 50c155b). The next batch: the same four steps against the
+current corpus, a new round name and seed; the pool is nearly spent (of the 77 articles in
+which the model found two or more targets, 69 were near-duplicates of annotated ones).
 """
 
 from __future__ import annotations
@@ -120,6 +135,18 @@ def near_duplicate(own: set[str], figures: set[str], seen: list[tuple[set[str], 
     return any(len(own & s) > 0.05 * max(1, min(len(own), len(s))) or len(figures & f) >= 3 for s, f in seen)
 
 
+def campaign_meta(article_id: str, text: str, campaign: str, pick: str) -> dict[str, str]:
+    """What a campaign document's meta says of where it came from and how it was picked."""
+    return {
+        "source": SOURCE,
+        "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
+        "date": "2017",
+        "campaign": campaign,
+        "pick": pick,
+        "kind": kind_of(text),
+    }
+
+
 def take_unseen(
     pool: list[tuple[str, str]], seen: list[tuple[set[str], set[str]]], count: int, pick: str, split: str,
     campaign: str = "2026-12-05",
@@ -132,16 +159,7 @@ def take_unseen(
         if near_duplicate(own, figures, seen):
             continue
         seen.append((own, figures))
-        meta = {
-            "source": SOURCE,
-            "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
-            "date": "2017",
-            "campaign": campaign,
-            "pick": pick,
-            "kind": kind_of(text),
-            "split": split,
-        }
-        picked.append(Document(id=article_id, text=text, meta=meta))
+        picked.append(Document(id=article_id, text=text, meta={**campaign_meta(article_id, text, campaign, pick), "split": split}))
         if len(picked) == count:
             break
     return picked
@@ -235,15 +253,7 @@ def pick_campaign(
             return False
         seen.append((own, figures))
         taken.add(article_id)
-        meta = {
-            "source": SOURCE,
-            "origin": f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}",
-            "date": "2017",
-            "campaign": "2026-12-05",
-            "pick": how,
-            "kind": kind_of(text),
-            "score": scores[article_id],
-        }
+        meta = {**campaign_meta(article_id, text, "2026-12-05", how), "score": scores[article_id]}
         picked.append(Document(id=article_id, text=text, meta=meta))
         return True
 
@@ -322,6 +332,68 @@ def pick_predicted_dense(
     return take_unseen(pool, seen, count, f"predicted-dense (>= {min_targets} model targets)", split)
 
 
+def predicted_pool(corpus: Path, shared: Path) -> list[tuple[str, str]]:
+    """(id, NFC text) of the articles a model-scored round reads: 800-9,000 characters with a
+    goal cue before a figure, not in the corpus, and with two goal cues or one goal the rule
+    check finds (874 of 2,274 cue articles against the corpus of 2026-12-06: what 2 CPU
+    cores can score in half an hour)."""
+    from chitieu.rules import goal_values
+
+    used = {d.id for d in read_documents(corpus)}
+    pool = []
+    for article_id, text in nfc_articles(shared):
+        if article_id in used or not 800 <= len(text) <= 9000 or not CAMPAIGN_GOAL_CUE.search(text):
+            continue
+        if len(CAMPAIGN_GOAL_CUE.findall(text)) >= 2 or goal_values(text):
+            pool.append((article_id, text))
+    return pool
+
+
+def predicted_counts(batch_output: Path) -> dict[str, int]:
+    """id -> target tuples the model found, from a `chitieu batch` output folder."""
+    import pyarrow.parquet as pq
+
+    counts: dict[str, int] = {}
+    for part in sorted((batch_output / "documents").glob("*.parquet")):
+        table = pq.read_table(part, columns=["doc_id", "status", "n_targets"]).to_pylist()
+        counts.update({row["doc_id"]: row["n_targets"] for row in table if row["status"] == "ok"})
+    return counts
+
+
+def pick_predicted_round(
+    corpus: Path, shared: Path, predicted: dict[str, int], n_test: int, n_train: int, seed: int, campaign: str,
+    min_targets: int,
+) -> list[Document]:
+    """A round chosen by the model's target counts (`predicted`, committed beside this
+    script): articles of `predicted_pool` in which it finds at least `min_targets` tuples,
+    taken in turn across article kinds (so one kind does not fill the round), the most
+    predicted targets first within a kind (ties in seeded order), past the near-duplicate
+    check. The first `n_test` taken (the densest of each kind) go to test, which needs
+    values more than documents; the rest to train. The model only chooses what to read:
+    test annotators never see its output."""
+    documents = read_documents(corpus)
+    seen = [(shingles(d.text), set(FIGURE.findall(d.text))) for d in documents]
+    pool = [(i, t) for i, t in predicted_pool(corpus, shared) if predicted.get(i, 0) >= min_targets]
+    random.Random(seed).shuffle(pool)
+    pool.sort(key=lambda item: -predicted[item[0]])  # stable: ties keep the seeded order
+    queues: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KINDS}
+    for article_id, text in pool:
+        queues[kind_of(text)].append((article_id, text))
+    how = f"predicted-dense (>= {min_targets} model targets, kinds in turn)"
+    picked: list[Document] = []
+    while len(picked) < n_test + n_train and any(queues.values()):
+        for kind in KINDS:
+            while queues[kind] and len(picked) < n_test + n_train:
+                taken = take_unseen([queues[kind].pop(0)], seen, 1, how, "train", campaign)
+                if taken:
+                    picked += taken
+                    break
+    for k, doc in enumerate(picked):
+        doc.meta["split"] = "test" if k < n_test else "train"
+        doc.meta["predicted_targets"] = predicted[doc.id]
+    return picked
+
+
 def campaign_splits(picked: list[Document], n_test: int, n_dev: int, seed: int) -> dict[str, str]:
     """id -> split: a seeded draw, so test holds both halves of the pick in proportion."""
     order = [d.id for d in picked]
@@ -333,7 +405,7 @@ def campaign_splits(picked: list[Document], n_test: int, n_dev: int, seed: int) 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--count", type=int, help="how many articles to pick (0 for a --topup-campaign round)")
     parser.add_argument("--campaign", action="store_true", help="the 2026-12-05 selection: uncertainty + kinds")
     parser.add_argument("--scores", type=Path, help="uncertainty scores (JSON id -> score) for --campaign")
     parser.add_argument("--score-with", type=Path, help="model folder to score the pool with (writes --save-scores)")
@@ -353,13 +425,44 @@ def main() -> None:
         "--min-rule-goals", type=int, default=4,
         help="--topup-campaign: rule goals an article needs (after the first round, 51 articles had >= 4 and 7 were no near-duplicate)",
     )
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--predicted-train", type=int, default=0, help="--topup-campaign: a round of this many train articles (and --predicted-test test ones) chosen by --predicted")
+    parser.add_argument("--min-targets", type=int, default=3, help="--predicted-train: model target tuples an article needs")
+    parser.add_argument("--write-pool", type=Path, help="write the articles a model-scored round reads (JSONL), to score with chitieu batch")
+    parser.add_argument("--predicted-from", type=Path, help="a chitieu batch output folder: its per-article target counts go to --save-predicted")
+    parser.add_argument("--save-predicted", type=Path)
+    parser.add_argument("--out", type=Path)
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--corpus", type=Path, default=annotations_dir() / "corpus.jsonl")
     parser.add_argument("--shared", type=Path, default=shared_dir(), help="the folder holding corpus_unlabeled/")
     args = parser.parse_args()
+    if not (args.write_pool or args.predicted_from) and (args.out is None or args.count is None):
+        parser.error("a pick needs --count N and --out FILE")
+    if args.write_pool:
+        write_documents([Document(id=i, text=t, meta={}) for i, t in predicted_pool(args.corpus, args.shared)], args.write_pool)
+        print(f"the pool to score -> {args.write_pool}; next: chitieu batch {args.write_pool} --output SCORED")
+        return
+    if args.predicted_from:
+        if not args.save_predicted:
+            parser.error("--predicted-from needs --save-predicted FILE")
+        counts = predicted_counts(args.predicted_from)
+        args.save_predicted.write_text(json.dumps(counts, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"{len(counts)} articles' target counts -> {args.save_predicted}")
+        return
     if not args.campaign:
         picked = pick(args.corpus, args.shared, args.count, args.seed)
+        write_documents(picked, args.out)
+        print(f"{len(picked)} articles -> {args.out}")
+        return
+    if args.topup_campaign and args.predicted_train:
+        # A round chosen by the model's target counts (the 2026-12-06b one): the rule goal
+        # check had promised ~300 values in 120 articles and they held 96.
+        if not args.predicted:
+            parser.error("--predicted-train needs --predicted FILE (made with --predicted-from)")
+        predicted = json.loads(args.predicted.read_text(encoding="utf-8"))
+        picked = pick_predicted_round(
+            args.corpus, args.shared, predicted, args.predicted_test, args.predicted_train, args.seed,
+            args.topup_campaign, args.min_targets,
+        )
         write_documents(picked, args.out)
         print(f"{len(picked)} articles -> {args.out}")
         return
