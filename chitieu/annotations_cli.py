@@ -15,7 +15,7 @@ from rich.table import Table
 
 from chitieu.corpus import CORPUS_FILE, SPLIT_NAMES, Document, load_corpus, read_documents, read_splits, require_split_name, update_splits, write_documents
 from chitieu.files import write_text
-from chitieu.labels import LABELS
+from chitieu.labels import LABELS, TARGET_VALUE
 from chitieu.lexicon.unicode import nfc
 from chitieu.paths import annotations_dir
 from chitieu.validate import check_document, validate_path
@@ -59,7 +59,7 @@ def corpus_stats(directory: Path) -> dict:
     out: dict = {"documents": len(docs), "spans": dict.fromkeys(LABELS, 0), "splits": {}}
     for name in SPLIT_NAMES:
         counts = Counter(s.label for doc_id in splits[name] if doc_id in docs for s in docs[doc_id].spans)
-        with_targets = sum(1 for i in splits[name] if i in docs and any(s.label == "TARGET_VALUE" for s in docs[i].spans))
+        with_targets = sum(1 for i in splits[name] if i in docs and any(s.label == TARGET_VALUE for s in docs[i].spans))
         out["splits"][name] = {
             "documents": len(splits[name]),
             "documents_with_targets": with_targets,

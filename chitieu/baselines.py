@@ -20,13 +20,13 @@ from typing import Any
 
 from seqeval.metrics.sequence_labeling import get_entities
 
-from chitieu.labels import LABELS
+from chitieu.labels import LABELS, OFFICIAL, PROVINCE
 from chitieu.lexicon.unicode import base_letter
 from chitieu.text import sentences
 
 Entity = dict[str, Any]
 
-UNDERTHESEA_LABELS: dict[str, str] = {"PER": "OFFICIAL", "LOC": "PROVINCE"}
+UNDERTHESEA_LABELS: dict[str, str] = {"PER": OFFICIAL, "LOC": PROVINCE}
 
 # Administrative words and honorifics the guidelines leave outside a span; underthesea
 # often takes them in. Ho Chi Minh City is labelled whole, so `thành phố`/`TP` before it stays.
@@ -148,7 +148,7 @@ def available_baselines() -> list[Baseline]:
         Baseline(
             "underthesea",
             underthesea_entities,
-            ("PROVINCE", "OFFICIAL"),
+            (PROVINCE, OFFICIAL),
             "underthesea CRF NER: PER as OFFICIAL, LOC as PROVINCE; covers only PROVINCE and OFFICIAL, "
             "so its micro/macro are over those two labels and it has no tuples",
             links_tuples=False,

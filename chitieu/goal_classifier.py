@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from chitieu.core import Entity
 from chitieu.goals import DocumentCues
 from chitieu.intervals import Occupied
+from chitieu.labels import TARGET_VALUE
 from chitieu.model_folder import read_weights_file, write_weights_file
 from chitieu.rules import ValueCandidate, goal_values, value_candidates
 
@@ -187,7 +188,7 @@ def fit_goal_classifier(documents: Sequence[Any], *, c: float = 1.0, threshold: 
 
     rows, labels = [], []
     for doc in documents:
-        gold = [(s.start, s.end) for s in doc.spans if s.label == "TARGET_VALUE"]
+        gold = [(s.start, s.end) for s in doc.spans if s.label == TARGET_VALUE]
         context = FeatureContext(doc.text)
         for candidate in value_candidates(doc.text):
             rows.append(candidate_features(doc.text, candidate, context))
@@ -222,10 +223,10 @@ def vote_values(
     candidates = value_candidates(text, sentence_spans)
     rules = set(goal_values(text, candidates, cues))
     learned = classifier.goals(text, candidates)
-    kept = [e for e in entities if e.label != "TARGET_VALUE" or (e.start, e.end) in rules or (e.start, e.end) in learned]
+    kept = [e for e in entities if e.label != TARGET_VALUE or (e.start, e.end) in rules or (e.start, e.end) in learned]
     taken = Occupied((e.start, e.end) for e in kept)
     for (start, end), p in learned.items():
         if (start, end) in rules and not taken.overlaps(start, end):
-            kept.append(Entity.of(text, start, end, "TARGET_VALUE", round(p, 4)))
+            kept.append(Entity.of(text, start, end, TARGET_VALUE, round(p, 4)))
             taken.add(start, end)
     return sorted(kept, key=lambda e: (e.start, e.end))

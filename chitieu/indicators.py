@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from chitieu.core import Entity
+from chitieu.labels import INDICATOR, TARGET_VALUE
 from chitieu.linking import pick_indicator
 from chitieu.model_folder import read_weights_file, write_weights_file
 from chitieu.text import SpanIndex, Token, sentences, split_words
@@ -203,13 +204,13 @@ def _value_examples(
     out = []
     for members in by_sentence.values():
         for e in members:
-            if e.label == "TARGET_VALUE":
-                out.append((e, [i for i in members if i.label == "INDICATOR"], [o for o in members if o is not e], cache))
+            if e.label == TARGET_VALUE:
+                out.append((e, [i for i in members if i.label == INDICATOR], [o for o in members if o is not e], cache))
     return out
 
 
 def _gold_indicator(value: Entity, indicators: list[Entity], sentence_entities: list[Entity]) -> Entity | None:
-    values = [e for e in sentence_entities if e.label == "TARGET_VALUE"] + [value]
+    values = [e for e in sentence_entities if e.label == TARGET_VALUE] + [value]
     return pick_indicator(value, indicators, values)
 
 
@@ -220,7 +221,7 @@ def training_groups(text: str, entities: Sequence[Entity]) -> list[tuple[list[di
     for value, indicators, others, cache in _value_examples(text, entities):
         _, _, words = cache.of(value.start)
         gold = _gold_indicator(value, indicators, others)
-        blocked = [(o.start, o.end) for o in others if o.label != "INDICATOR"]
+        blocked = [(o.start, o.end) for o in others if o.label != INDICATOR]
         candidates = indicator_candidates(words, (value.start, value.end), blocked)
         rows = [candidate_features(words, c, (value.start, value.end)) for c in candidates]
         hit = next(
@@ -286,5 +287,5 @@ def fill_indicators(
         chosen = chooser.choose(words, (value.start, value.end), blocked)
         if chosen is not None:
             start, end, p = chosen
-            added.append(Entity.of(text, start, end, "INDICATOR", round(p, 4)))
+            added.append(Entity.of(text, start, end, INDICATOR, round(p, 4)))
     return sorted([*entities, *added], key=lambda e: (e.start, e.end))

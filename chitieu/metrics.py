@@ -14,7 +14,7 @@ from seqeval.scheme import IOB2
 
 from chitieu.core import Entity as TypedEntity
 from chitieu.corpus import Document
-from chitieu.labels import LABELS
+from chitieu.labels import LABELS, TARGET_VALUE
 from chitieu.lexicon.unicode import name_key
 from chitieu.linking import goal_key, link_targets
 from chitieu.normalize import parse_value
@@ -304,7 +304,7 @@ def normalisation_scores(gold: Sequence[Sequence[Entity]], predicted_tuples: Seq
     for g, tuples in zip(gold, predicted_tuples, strict=True):
         values = {(t["value"]["start"], t["value"]["end"]): t["value"] for t in tuples}.values()
         for e in g:
-            if e["label"] != "TARGET_VALUE":
+            if e["label"] != TARGET_VALUE:
                 continue
             same = [v for v in values if v["start"] == e["start"] and v["end"] == e["end"]]
             if same:
@@ -398,7 +398,7 @@ def evaluate_predictions(
     }
     gold_tuples: list[list[Tuple]] | None = None
     pred_tuples: list[list[Tuple]] | None = None
-    if with_tuples and "TARGET_VALUE" in labels:
+    if with_tuples and TARGET_VALUE in labels:
         gold_tuples = [linked(d.text, g) for d, g in zip(docs, gold)]
         pred_tuples = [
             out["targets"] if out.get("targets") is not None else linked(d.text, p)

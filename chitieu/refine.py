@@ -35,6 +35,7 @@ from chitieu.core import Entity
 from chitieu.goal_classifier import GoalReader, vote_values
 from chitieu.goals import DocumentCues
 from chitieu.intervals import Occupied
+from chitieu.labels import INDICATOR, PROVINCE, TARGET_VALUE
 from chitieu.lexicon.comparators import SIGN_CHARACTERS, comparator_words
 from chitieu.lexicon.numbers import NUMERAL, SCALE
 from chitieu.lexicon.units import COUNTED_NOUNS, CURRENCIES, PERCENT_POINTS, alternation
@@ -96,7 +97,7 @@ def join_fragments(text: str, entities: list[Entity]) -> list[Entity]:
         last = out[-1] if out else None
         if (
             last is not None
-            and entity.label == last.label in ("INDICATOR", "TARGET_VALUE")
+            and entity.label == last.label in (INDICATOR, TARGET_VALUE)
             and last.end <= entity.start
             and not text[last.end : entity.start].strip()
             and "\n" not in text[last.end : entity.start]
@@ -159,9 +160,9 @@ def refine(
     cues = DocumentCues(text)
     out: list[Entity] = []
     for entity in entities:
-        if entity.label == "PROVINCE" and "province-gazetteer" not in skip and resolve(entity.text) is None:
+        if entity.label == PROVINCE and "province-gazetteer" not in skip and resolve(entity.text) is None:
             continue
-        if entity.label == "INDICATOR" and "indicator-trim" not in skip:
+        if entity.label == INDICATOR and "indicator-trim" not in skip:
             trimmed = trim_indicator(text, entity)
             if trimmed is None:
                 continue
@@ -171,7 +172,7 @@ def refine(
         out = join_fragments(text, out)
     occupied = Occupied((e.start, e.end) for e in out)
     for i, entity in enumerate(out):
-        if entity.label == "TARGET_VALUE" and "value-completion" not in skip:
+        if entity.label == TARGET_VALUE and "value-completion" not in skip:
             out[i] = complete_value(text, entity, out, occupied)
             # The words a value grew over were free; later values must not take them.
             if out[i].start < entity.start:
@@ -179,13 +180,13 @@ def refine(
             if out[i].end > entity.end:
                 occupied.add(entity.end, out[i].end)
     if "result-check" not in skip:
-        out = [e for e in out if e.label != "TARGET_VALUE" or not _is_result(bounds, cues, e)]
+        out = [e for e in out if e.label != TARGET_VALUE or not _is_result(bounds, cues, e)]
     if goal_classifier is not None and "goal-vote" not in skip:
         out = vote_values(text, out, goal_classifier, cues, sentence_spans)
     if "indicator-needs-value" in skip:
         return out
-    with_values = {bounds.index(e.start) for e in out if e.label == "TARGET_VALUE"}
-    return [e for e in out if e.label != "INDICATOR" or bounds.index(e.start) in with_values]
+    with_values = {bounds.index(e.start) for e in out if e.label == TARGET_VALUE}
+    return [e for e in out if e.label != INDICATOR or bounds.index(e.start) in with_values]
 
 
 def _is_result(bounds: SpanIndex, cues: DocumentCues, entity: Entity) -> bool:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from chitieu.files import write_text
-from chitieu.labels import LABELS
+from chitieu.labels import INDICATOR, LABELS, OFFICIAL, PROVINCE, TARGET_VALUE
 from chitieu.metrics import DEFINITIONS
 
-LABEL_COLOURS = {"PROVINCE": "#cfe8ff", "OFFICIAL": "#e6dcff", "INDICATOR": "#d4f5d4", "TARGET_VALUE": "#fff0a8"}
+LABEL_COLOURS = {PROVINCE: "#cfe8ff", OFFICIAL: "#e6dcff", INDICATOR: "#d4f5d4", TARGET_VALUE: "#fff0a8"}
 MAX_DOCUMENTS_SHOWN = 60
 
 

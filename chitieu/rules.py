@@ -56,6 +56,7 @@ from collections.abc import Sequence
 from typing import Literal, NamedTuple
 
 from chitieu.goals import CLAUSE_BREAK_RE, DocumentCues
+from chitieu.labels import INDICATOR, OFFICIAL, PROVINCE, TARGET_VALUE
 from chitieu.lexicon.comparators import SIGN_CHARACTERS, comparator_words
 from chitieu.lexicon.cues import GOAL_WORDS
 from chitieu.lexicon.numbers import NUMERAL, SCALE
@@ -113,7 +114,7 @@ _COMPANY_RE = re.compile(
     r"Ngân hàng|ngân hàng|Phòng Thương mại|VCCI|doanh nghiệp|Doanh nghiệp)(?!\w)"
 )
 
-_PRIORITY = {"PROVINCE": 0, "OFFICIAL": 1, "TARGET_VALUE": 2, "INDICATOR": 3}
+_PRIORITY = {PROVINCE: 0, OFFICIAL: 1, TARGET_VALUE: 2, INDICATOR: 3}
 
 
 class ValueCandidate(NamedTuple):
@@ -192,13 +193,13 @@ class RuleExtractor:
         self.era = era
 
     def predict(self, text: str) -> list[dict]:
-        spans = [_span(text, a, b, "PROVINCE", PROVINCE_SCORE) for a, b, _ in find_mentions(text, self.era)]
+        spans = [_span(text, a, b, PROVINCE, PROVINCE_SCORE) for a, b, _ in find_mentions(text, self.era)]
         province_ranges = [(s["start"], s["end"]) for s in spans]
         spans += self._officials(text, province_ranges)
         values = self._values(text)
         spans += values
         taken = _resolve_overlaps(spans)
-        spans = taken + self._indicators(text, [s for s in taken if s["label"] == "TARGET_VALUE"], taken)
+        spans = taken + self._indicators(text, [s for s in taken if s["label"] == TARGET_VALUE], taken)
         return sorted(_resolve_overlaps(spans), key=lambda s: (s["start"], s["end"]))
 
     # ---- OFFICIAL -------------------------------------------------------------------
@@ -227,7 +228,7 @@ class RuleExtractor:
             title = text[name[1] + sep.end() : name[1] + sep.end() + 80] if sep else ""
             if sep and HEAD_RE.match(match_key(title)) and not _COMPANY_RE.search(" ".join(title.split()[:8])):
                 found[name] = OFFICIAL_APPOSITION_SCORE
-        spans = [_span(text, a, b, "OFFICIAL", s) for (a, b), s in found.items()]
+        spans = [_span(text, a, b, OFFICIAL, s) for (a, b), s in found.items()]
         full_names = {text[a:b] for a, b in found}
         short_forms = set()
         for n in full_names:
@@ -236,17 +237,17 @@ class RuleExtractor:
         for n in full_names:
             for m in re.finditer(r"(?<!\w)" + re.escape(n) + r"(?!\w)", text):
                 if (m.start(), m.end()) not in found:
-                    spans.append(_span(text, m.start(), m.end(), "OFFICIAL", OFFICIAL_REPEAT_SCORE))
+                    spans.append(_span(text, m.start(), m.end(), OFFICIAL, OFFICIAL_REPEAT_SCORE))
         if short_forms:
             alternatives = "|".join(re.escape(s) for s in sorted(short_forms, key=len, reverse=True))
             for m in re.finditer(r"(?<!\w)" + _HONORIFIC + r"\s+(" + alternatives + r")(?![\w])(?!\s+[A-ZĐ])", text):
-                spans.append(_span(text, m.start(1), m.end(1), "OFFICIAL", OFFICIAL_REPEAT_SCORE))
+                spans.append(_span(text, m.start(1), m.end(1), OFFICIAL, OFFICIAL_REPEAT_SCORE))
         return spans
 
     # ---- TARGET_VALUE ---------------------------------------------------------------
 
     def _values(self, text: str) -> list[dict]:
-        return [_span(text, start, end, "TARGET_VALUE", VALUE_SCORE) for start, end in goal_values(text)]
+        return [_span(text, start, end, TARGET_VALUE, VALUE_SCORE) for start, end in goal_values(text)]
 
     # ---- INDICATOR ------------------------------------------------------------------
 
@@ -256,7 +257,7 @@ class RuleExtractor:
         for value in values:
             span = self._indicator_before(text, value, occupied) or self._indicator_after(text, value, occupied)
             if span:
-                out.append(_span(text, span[0], span[1], "INDICATOR", INDICATOR_SCORE))
+                out.append(_span(text, span[0], span[1], INDICATOR, INDICATOR_SCORE))
                 occupied.append(span)
                 occupied.sort()
         return out
