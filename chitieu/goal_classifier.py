@@ -4,9 +4,9 @@ The tagger's commonest error is a figure taken for a goal or missed as one: the 
 rests on a few cue words (`phấn đấu`, `ước đạt`, `dự toán`, `đã`), and ~300 gold values are
 too few for a fine-tuned encoder to learn them reliably. Two cheaper readers of the same
 cues disagree with it in different places:
-- the rule baseline's goal check (`chitieu.rules.goal_values`), written from the guidelines;
+- the rule goal check (`chitieu.goals.goal_values`, the rule baseline's), written from the guidelines;
 - `GoalClassifier`, a logistic regression over the words around every value expression of
-  rule V1 (`chitieu.rules.value_candidates`), fitted on the same training documents as the
+  rule V1 (`chitieu.goals.value_candidates`), fitted on the same training documents as the
   tagger. It is a JSON file of feature weights in the model folder: no pickle, no
   scikit-learn at inference.
 
@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from chitieu.core import Entity
-from chitieu.goals import DocumentCues
+from chitieu.goals import DocumentCues, ValueCandidate, goal_values, value_candidates
 from chitieu.intervals import Occupied
 from chitieu.labels import TARGET_VALUE
 from chitieu.model_folder import read_weights_file, write_weights_file
-from chitieu.rules import ValueCandidate, goal_values, value_candidates
 
 GOAL_CLASSIFIER_FILE = "goal_classifier.json"
 FORMAT_VERSION = 1

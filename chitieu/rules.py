@@ -21,7 +21,7 @@ OFFICIAL
 Bylines and photographers are never matched: they carry no title.
 
 TARGET_VALUE (0.7)
-- V1 a value expression: optional comparator words or signs (`chitieu.lexicon.comparators`:
+- V1 a value expression (`chitieu.goals.value_candidates`, which the goal vote reads too): optional comparator words or signs (`chitieu.lexicon.comparators`:
   `từ`, `trên`, `khoảng`, `không vượt quá`, `trên dưới`, ..., `≥ ≤ > < ~`), a numeral or a range
   (`8 - 8,5`, `7,5% đến 8%`), an optional scale word, and a unit that is required: `%`, `điểm phần trăm`, a currency, or a
   counted noun from `chitieu.lexicon.units.COUNTED_NOUNS`; then an optional per-unit suffix (`/người/năm`) and
@@ -52,15 +52,11 @@ INDICATOR (0.5), for each TARGET_VALUE:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Literal, NamedTuple
+from typing import Literal
 
-from chitieu.goals import CLAUSE_BREAK_RE, DocumentCues
+from chitieu.goals import CLAUSE_BREAK_RE, goal_values
 from chitieu.labels import INDICATOR, OFFICIAL, PROVINCE, TARGET_VALUE
-from chitieu.lexicon.comparators import SIGN_CHARACTERS, comparator_words
 from chitieu.lexicon.cues import GOAL_WORDS
-from chitieu.lexicon.numbers import NUMERAL, SCALE
-from chitieu.lexicon.units import COUNTED_NOUNS, CURRENCIES, alternation
 from chitieu.provinces import find_mentions, match_key
 from chitieu.roles import HEAD_RE, SURNAME_KEYS, has_stop_word
 from chitieu.text import sentences
@@ -72,23 +68,6 @@ OFFICIAL_REPEAT_SCORE = 0.75
 VALUE_SCORE = 0.7
 INDICATOR_SCORE = 0.5
 
-_CURRENCY = alternation(CURRENCIES)
-_COMPARATOR = alternation(comparator_words())
-_COUNTED = alternation(COUNTED_NOUNS)
-_PER_UNIT = r"(?:\s*/\s*[^\W\d_]+){0,2}"
-_VALUE_RE = re.compile(
-    r"(?<![\w/.,])"
-    r"(?:(?P<comp>" + _COMPARATOR + r")\s+|(?P<sign>[" + re.escape(SIGN_CHARACTERS) + r"])\s*)?"
-    r"(?:(?P<mult>gấp\s+(?:" + NUMERAL + r"\s+lần|đôi|rưỡi|ba|hai))"
-    r"|(?P<num>" + NUMERAL + r")"
-    r"(?:(?:\s*%)?\s*(?:[-–—]|đến|tới)\s*" + NUMERAL + r")?"
-    r"(?:\s*%" + _PER_UNIT + r"|\s+điểm phần trăm"
-    r"|(?:\s+" + SCALE + r")?\s+(?:" + _CURRENCY + r"|" + _COUNTED + r")" + _PER_UNIT + r")"
-    r")"
-    r"(?:\s+trở\s+(?:lên|xuống))?"
-    r"(?![^\W_])",
-    re.IGNORECASE,
-)
 _INDICATOR_STOP_RE = re.compile(
     r"(?<!\w)(?:" + "|".join(GOAL_WORDS) + r"|đưa|nâng|đảm bảo|bảo đảm|"
     r"giao|trong đó|cụ thể|với|để|nhằm)(?!\w)",
@@ -115,44 +94,6 @@ _COMPANY_RE = re.compile(
 )
 
 _PRIORITY = {PROVINCE: 0, OFFICIAL: 1, TARGET_VALUE: 2, INDICATOR: 3}
-
-
-class ValueCandidate(NamedTuple):
-    """A value expression (rule V1) and the sentence it sits in, in offsets of the text."""
-
-    start: int
-    end: int
-    sentence_start: int
-    sentence_end: int
-
-
-_PERIOD_RE = re.compile(r"\d{4}\s*[-–—]\s*\d{4}\b")
-
-
-def value_candidates(text: str, sentence_spans: list[tuple[int, int]] | None = None) -> list[ValueCandidate]:
-    """Every value expression of rule V1, goal or not; periods such as `2021 - 2025` excluded.
-    `sentence_spans`: the text's sentences, when the caller has read them already."""
-    out = []
-    for s_start, s_end in sentences(text) if sentence_spans is None else sentence_spans:
-        sentence = text[s_start:s_end]
-        for m in _VALUE_RE.finditer(sentence):
-            if m.group("num") and _PERIOD_RE.match(sentence, m.start("num")):
-                continue
-            out.append(ValueCandidate(s_start + m.start(), s_start + m.end(), s_start, s_end))
-    return out
-
-
-def goal_values(
-    text: str, candidates: Sequence[ValueCandidate] | None = None, cues: DocumentCues | None = None
-) -> list[tuple[int, int]]:
-    """The (start, end) of the value expressions (`value_candidates`, unless given) that
-    rules V2 and V3 read as goals. `cues` shares one reading of each sentence with other stages."""
-    cues = cues or DocumentCues(text)
-    out = []
-    for c in value_candidates(text) if candidates is None else candidates:
-        if cues.sentence(c.sentence_start, c.sentence_end).is_stated_goal(c.start - c.sentence_start, c.end - c.sentence_start):
-            out.append((c.start, c.end))
-    return out
 
 
 def _span(text: str, start: int, end: int, label: str, score: float) -> dict:

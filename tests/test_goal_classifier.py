@@ -13,8 +13,8 @@ from chitieu.goal_classifier import (
     fit_goal_classifier,
     vote_values,
 )
+from chitieu.goals import goal_values, value_candidates
 from chitieu.refine import refine
-from chitieu.rules import goal_values, value_candidates
 
 
 def candidate(text, quote):

@@ -192,7 +192,7 @@ def test_linking_by_bisection_matches_linking_by_scanning(spans: list[tuple[int,
 
 def test_features_of_one_document_share_one_reading_of_each_sentence(goal_classifier: GoalClassifier) -> None:
     from chitieu.goal_classifier import candidate_features
-    from chitieu.rules import value_candidates
+    from chitieu.goals import value_candidates
 
     text = LINK_TEXT
     context = FeatureContext(text)
