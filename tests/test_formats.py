@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from chitieu.corpus import Document, Span, load_corpus
-from chitieu.formats import conll, doccano, labelstudio
-from chitieu.formats.common import ImportFormatError, codepoint_to_utf16, utf16_to_codepoint
-from chitieu.label_config import parse_label_config
+from chitieu.annotate.corpus import Document, Span, load_corpus
+from chitieu.annotate.formats import conll, doccano, labelstudio
+from chitieu.annotate.formats.common import ImportFormatError, codepoint_to_utf16, utf16_to_codepoint
+from chitieu.annotate.label_config import parse_label_config
 from chitieu.paths import annotations_dir
 from chitieu.text import Token, split_words
 

@@ -1,11 +1,11 @@
-"""chitieu.metrics on small examples whose expected figures were worked out by hand."""
+"""chitieu.evaluate.metrics on small examples whose expected figures were worked out by hand."""
 
 from __future__ import annotations
 
 import pytest
 
-from chitieu.corpus import Document, Span
-from chitieu.metrics import (
+from chitieu.annotate.corpus import Document, Span
+from chitieu.evaluate.metrics import (
     bio_sequence,
     clean_predictions,
     compare,

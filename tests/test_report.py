@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from chitieu import evaluate_cli
-from chitieu.corpus import Document, Span, write_documents
-from chitieu.metrics import compare, evaluate_predictions, gold_entities, linked
-from chitieu.report import build_report, highlight, write_report
+from chitieu.annotate.corpus import Document, Span, write_documents
+from chitieu.evaluate import cli as evaluate_cli
+from chitieu.evaluate.metrics import compare, evaluate_predictions, gold_entities, linked
+from chitieu.evaluate.report import build_report, highlight, write_report
 
 TEXT = "Bến Tre <script>alert(1)</script> & Co: Chủ tịch Trần Ngọc Tam nói tăng trưởng GRDP đạt từ 9,3% trở lên."
 
@@ -116,7 +116,7 @@ def _model_folder(root: Path, name: str, train_documents: int | None) -> Path:
 
 
 def test_evaluate_command_with_fake_models(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chitieu.corpus import load_corpus
+    from chitieu.annotate.corpus import load_corpus
 
     gold = {d.id: d for d in load_corpus(corpus)}
     models = tmp_path / "models"
@@ -150,7 +150,7 @@ def test_evaluate_command_with_fake_models(tmp_path: Path, corpus: Path, monkeyp
 
 
 def test_evaluate_command_single_model_default_report_dir(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chitieu.corpus import load_corpus
+    from chitieu.annotate.corpus import load_corpus
 
     gold = {d.id: d for d in load_corpus(corpus)}
     models = tmp_path / "models"
@@ -176,7 +176,7 @@ def test_evaluate_command_without_a_model_says_what_to_do(tmp_path: Path, corpus
 
 
 def test_evaluate_record_writes_the_test_figures_into_the_model_folder(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chitieu.corpus import load_corpus
+    from chitieu.annotate.corpus import load_corpus
     from chitieu.model_folder import PIPELINE_VERSION
 
     gold = {d.id: d for d in load_corpus(corpus)}

@@ -174,7 +174,7 @@ def fit(
     loss_fn = nn.CrossEntropyLoss(weight=class_weight.to(accelerator.device), ignore_index=IGNORE_INDEX)
     order_rng = random.Random(opts.seed)
 
-    from chitieu.runner import TorchRunner
+    from chitieu.extract.run import TorchRunner
 
     runner = TorchRunner(tagger, pad_id, accelerator.device, opts.batch_size * 2)
 

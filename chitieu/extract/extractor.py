@@ -18,12 +18,15 @@ import numpy as np
 
 from chitieu.core import Extraction, ModelRef
 from chitieu.encoders.base import WordPieceAdapter
-from chitieu.goal_classifier import GoalClassifier
-from chitieu.indicators import IndicatorChooser, fill_indicators
+from chitieu.extract.decode import decode
+from chitieu.extract.goal_classifier import GoalClassifier
+from chitieu.extract.indicators import IndicatorChooser, fill_indicators
+from chitieu.extract.link import link_targets
+from chitieu.extract.map_back import map_back
+from chitieu.extract.prepare import Prepared, prepare
+from chitieu.extract.refine import REFINE_STEPS, refine
+from chitieu.extract.run import WindowRunner
 from chitieu.labels import LABELS
-from chitieu.linking import link_targets
-from chitieu.pipeline import Prepared, WindowRunner, decode, map_back, prepare
-from chitieu.refine import REFINE_STEPS, refine
 from chitieu.windows import DEFAULT_OVERLAP_TOKENS, Window
 
 #: The post-tagger steps an ablation can switch off, in pipeline order.
@@ -56,8 +59,8 @@ class Extractor:
     def load(cls, directory: Path, device: str = "auto", batch_size: int = 8, engine: str = "auto") -> "Extractor":
         """`engine`: fp32, int8, bf16, fp16 or auto (chitieu.engines)."""
         from chitieu.engines import resolve_engine
+        from chitieu.extract.run import TorchRunner
         from chitieu.model_folder import load_model_folder
-        from chitieu.runner import TorchRunner
 
         model, adapter, meta = load_model_folder(directory, device, engine)
         chosen = resolve_engine(engine, model.device.type)

@@ -13,7 +13,7 @@ them, and the best one is the value's indicator when it beats "no indicator" by 
 threshold's margin.
 
 `fill_indicators` adds the chosen indicator to each TARGET_VALUE that has no indicator of
-its own in its sentence (`chitieu.linking.pick_indicator` finds none). Fitted on gold
+its own in its sentence (`chitieu.extract.link.pick_indicator` finds none). Fitted on gold
 documents (`fit_indicator_chooser`), it is a JSON file of feature weights in the model
 folder, like the goal classifier: no pickle and no scikit-learn at inference.
 """
@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from chitieu.core import Entity
+from chitieu.extract.link import pick_indicator
 from chitieu.labels import INDICATOR, TARGET_VALUE
-from chitieu.linking import pick_indicator
 from chitieu.model_folder import read_weights_file, write_weights_file
 from chitieu.text import SpanIndex, Token, sentences, split_words
 
@@ -164,7 +164,7 @@ class IndicatorChooser:
     def save(self, directory: Path) -> Path:
         """Write atomically into a model folder (a reload never reads half a file)."""
         fields = {"threshold": self.threshold, "trained_on": self.trained_on}
-        kind = "conditional logit over the indicator candidate spans of a value (chitieu.indicators)"
+        kind = "conditional logit over the indicator candidate spans of a value (chitieu.extract.indicators)"
         return write_weights_file(Path(directory) / INDICATOR_CHOOSER_FILE, FORMAT_VERSION, kind, fields, self.weights)
 
     @classmethod

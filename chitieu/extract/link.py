@@ -19,9 +19,9 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 
 from chitieu.core import Entity, Indicator, Official, Province, Span, Target, Value
+from chitieu.extract.normalize import parse_value
 from chitieu.labels import INDICATOR, OFFICIAL, PROVINCE, TARGET_VALUE
 from chitieu.lexicon.unicode import name_key
-from chitieu.normalize import parse_value
 from chitieu.provinces import resolve
 from chitieu.roles import find_role
 from chitieu.text import SpanIndex, paragraphs, sentences

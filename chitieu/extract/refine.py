@@ -17,12 +17,12 @@ are weakest exactly there:
 - only goals are TARGET_VALUEs: a predicted value whose clause reports a result or an
   estimate (`ước đạt`, `đã`, `lũy kế`, `dự báo`, a tally `15/25 chỉ tiêu đạt`, a share
   `87% dự toán`) and carries no goal word or plan figure is dropped
-  (`chitieu.goals.reports_result`). On the 40 train-only `vnnews-*` articles, which the
+  (`chitieu.extract.goals.reports_result`). On the 40 train-only `vnnews-*` articles, which the
   default model never saw, this lifted TARGET_VALUE F1 from 0.490 to 0.506 without losing a
   correct value; run over the gold itself it rejects 8 of the 332 gold values (2.4%), mostly
   future estimates the annotators kept (`sẽ ... ước đạt 200 km`);
 - with the model folder's goal classifier, a TARGET_VALUE stays only when two of the
-  tagger, the rule goal check and the classifier agree (`chitieu.goal_classifier`);
+  tagger, the rule goal check and the classifier agree (`chitieu.extract.goal_classifier`);
 - an INDICATOR is labelled only in a sentence where a TARGET_VALUE is set: one predicted
   in a sentence without a value is dropped.
 """
@@ -32,8 +32,8 @@ from __future__ import annotations
 import re
 
 from chitieu.core import Entity
-from chitieu.goal_classifier import GoalReader, vote_values
-from chitieu.goals import DocumentCues
+from chitieu.extract.goal_classifier import GoalReader, vote_values
+from chitieu.extract.goals import DocumentCues
 from chitieu.intervals import Occupied
 from chitieu.labels import INDICATOR, PROVINCE, TARGET_VALUE
 from chitieu.lexicon.comparators import SIGN_CHARACTERS, comparator_words
@@ -145,7 +145,7 @@ def refine(
     sentence_spans: list[tuple[int, int]] | None = None,
 ) -> list[Entity]:
     """Entities after the province and value constraints; offsets index `text`. With a goal
-    classifier, TARGET_VALUEs are then put to the vote of `chitieu.goal_classifier`. `skip`
+    classifier, TARGET_VALUEs are then put to the vote of `chitieu.extract.goal_classifier`. `skip`
     names steps of `REFINE_STEPS` to leave out, for ablations; `sentence_spans` are the
     text's sentences when the caller has read them already (`Prepared.sentences`).
 

@@ -12,12 +12,12 @@ from typing import Any
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
+from chitieu.annotate.corpus import Document
 from chitieu.core import Entity as TypedEntity
-from chitieu.corpus import Document
+from chitieu.extract.link import goal_key, link_targets
+from chitieu.extract.normalize import parse_value
 from chitieu.labels import LABELS, TARGET_VALUE
 from chitieu.lexicon.unicode import name_key
-from chitieu.linking import goal_key, link_targets
-from chitieu.normalize import parse_value
 from chitieu.text import split_words
 
 Entity = dict[str, Any]
@@ -36,16 +36,16 @@ DEFINITIONS: dict[str, str] = {
     "(not one-to-one).",
     "confusion": "each gold span is counted once, under the label of the predicted span that overlaps it most "
     "(column 'missed' when none does); each predicted span overlapping no gold span is counted once in row 'spurious'.",
-    "tuples": "gold tuples = chitieu.linking.link_targets over the gold spans; predicted tuples = the system's targets "
+    "tuples": "gold tuples = chitieu.extract.link.link_targets over the gold spans; predicted tuples = the system's targets "
     "(for baselines, link_targets over their entities). A predicted tuple matches a gold one when their "
-    "chitieu.linking.tuple_key (indicator text, value text, province name; case-folded) are equal and their "
+    "chitieu.extract.link.tuple_key (indicator text, value text, province name; case-folded) are equal and their "
     "officials' names agree (both none, or equal case-folded); each gold tuple matches at most once. "
     "'without official' repeats the count on tuple_key alone. 'lenient' forgives edges: values match when their "
     "normalised comparator, number, min, max and unit are equal (or, unparsed, their folded texts), indicators "
     "when both are empty or one folded text contains the other; province and official must still agree.",
     "normalisation": "for each gold TARGET_VALUE, the predicted tuple value with the same start and end ('exact'), "
     "else the one overlapping it most ('overlap'); correct when its comparator, number, min, max and unit equal "
-    "chitieu.normalize.parse_value of the gold text. 'exact' is 1.0 by construction (same text, same parser); "
+    "chitieu.extract.normalize.parse_value of the gold text. 'exact' is 1.0 by construction (same text, same parser); "
     "'overlap' shows what boundary errors cost the normalised value.",
     "document errors": "correct = exact match; boundary = overlap, same label, other edges; label = overlap, other "
     "label; missed = gold span no prediction overlaps; spurious = prediction overlapping no gold span.",
@@ -211,12 +211,12 @@ def _fold(name: str | None) -> str | None:
 
 
 def tuple_key(t: Tuple) -> tuple[str, str, str]:
-    """`chitieu.linking.goal_key` of a tuple in JSON form."""
+    """`chitieu.extract.link.goal_key` of a tuple in JSON form."""
     return goal_key((t.get("indicator") or {}).get("text"), t["value"]["text"], (t.get("province") or {}).get("name"))
 
 
 def linked(text: str, entities: Sequence[Entity]) -> list[Tuple]:
-    """`chitieu.linking.link_targets` over entities in JSON form, the tuples in JSON form."""
+    """`chitieu.extract.link.link_targets` over entities in JSON form, the tuples in JSON form."""
     return [t.model_dump() for t in link_targets(text, [TypedEntity.from_dict(e) for e in entities])]
 
 
@@ -378,7 +378,7 @@ def evaluate_predictions(
 
     `predictions[i]` is the system's output for `docs[i]`: `{"entities": [...]}` and,
     for a model, `"targets"` as `Extractor.extract` returns them; when targets are absent
-    they are linked from the entities with chitieu.linking.link_targets.
+    they are linked from the entities with chitieu.extract.link.link_targets.
     """
     if len(docs) != len(predictions):
         raise ValueError(f"{len(docs)} documents but {len(predictions)} predictions")

@@ -1,6 +1,6 @@
 """Baselines the trained model must beat, each a function text -> entities.
 
-- `rules`: the hand-written extractor (`chitieu.rules.RuleExtractor`), all four labels.
+- `rules`: the hand-written extractor (`chitieu.evaluate.rules.RuleExtractor`), all four labels.
 - `underthesea`: underthesea's CRF NER, run sentence by sentence, its PER read as
   OFFICIAL and its LOC as PROVINCE. It knows nothing of INDICATOR or TARGET_VALUE, so it
   is scored on PROVINCE and OFFICIAL only and has no tuples.
@@ -126,7 +126,7 @@ def underthesea_entities(text: str) -> list[Entity]:
 
 @lru_cache(maxsize=1)
 def _rule_extractor() -> Any:
-    from chitieu.rules import RuleExtractor
+    from chitieu.evaluate.rules import RuleExtractor
 
     return RuleExtractor()
 
@@ -136,12 +136,12 @@ def rule_entities(text: str) -> list[Entity]:
 
 
 def available_baselines() -> list[Baseline]:
-    """The baselines that can run here; the rule baseline needs `chitieu.rules`."""
+    """The baselines that can run here; the rule baseline needs `chitieu.evaluate.rules`."""
     out = []
     try:
-        import chitieu.rules  # noqa: F401
+        import chitieu.evaluate.rules  # noqa: F401
 
-        out.append(Baseline("rules", rule_entities, LABELS, "hand-written rules (chitieu.rules), all labels; tuples linked from its entities"))
+        out.append(Baseline("rules", rule_entities, LABELS, "hand-written rules (chitieu.evaluate.rules), all labels; tuples linked from its entities"))
     except ImportError:
         pass
     out.append(

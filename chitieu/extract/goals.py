@@ -7,12 +7,12 @@ in a results article (`dự toán thu ngân sách (3.400 tỷ đồng)`) is.
 The figures the test is asked about are the value expressions (`value_candidates`: a
 numeral with a required unit, comparators and ranges, rule V1 of the baseline); `goal_values`
 keeps those `is_stated_goal` vouches for. Three users:
-- the rule baseline (`chitieu.rules`) keeps a value only when `is_stated_goal` finds a goal
+- the rule baseline (`chitieu.evaluate.rules`) keeps a value only when `is_stated_goal` finds a goal
   cue for it (`goal_values`);
-- the model's refine stage (`chitieu.refine`) drops a predicted value only when
+- the model's refine stage (`chitieu.extract.refine`) drops a predicted value only when
   `reports_result` finds a result cue and no goal cue: the model has already judged the
   value, and the cue lists are too short to overrule it on their own;
-- the goal vote (`chitieu.goal_classifier`) reads the same value expressions and
+- the goal vote (`chitieu.extract.goal_classifier`) reads the same value expressions and
   `goal_values` as its rule opinion.
 Positions are offsets into `sentence`, the sentence that holds the value.
 """
@@ -177,7 +177,7 @@ def reports_result(sentence: str, start: int, end: int) -> bool:
     return SentenceCues(sentence).reports_result(start, end)
 
 
-# ---- value expressions (rule V1 of chitieu.rules): what the goal test is asked about
+# ---- value expressions (rule V1 of chitieu.evaluate.rules): what the goal test is asked about
 
 _CURRENCY = alternation(CURRENCIES)
 _COMPARATOR = alternation(comparator_words())

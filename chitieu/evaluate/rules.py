@@ -21,13 +21,13 @@ OFFICIAL
 Bylines and photographers are never matched: they carry no title.
 
 TARGET_VALUE (0.7)
-- V1 a value expression (`chitieu.goals.value_candidates`, which the goal vote reads too): optional comparator words or signs (`chitieu.lexicon.comparators`:
+- V1 a value expression (`chitieu.extract.goals.value_candidates`, which the goal vote reads too): optional comparator words or signs (`chitieu.lexicon.comparators`:
   `từ`, `trên`, `khoảng`, `không vượt quá`, `trên dưới`, ..., `≥ ≤ > < ~`), a numeral or a range
   (`8 - 8,5`, `7,5% đến 8%`), an optional scale word, and a unit that is required: `%`, `điểm phần trăm`, a currency, or a
   counted noun from `chitieu.lexicon.units.COUNTED_NOUNS`; then an optional per-unit suffix (`/người/năm`) and
   `trở lên`/`trở xuống`. `gấp N lần` and `gấp đôi` are values too. Bare numbers are not:
   without a unit they are too often dates, counts of tasks or ranks.
-- V2 only goals (`chitieu.goals.is_stated_goal`): a plan figure (the value right after `kế hoạch`/`dự toán`/`chỉ tiêu`
+- V2 only goals (`chitieu.extract.goals.is_stated_goal`): a plan figure (the value right after `kế hoạch`/`dự toán`/`chỉ tiêu`
   and a few words, `vượt chỉ tiêu` and `87% dự toán` excepted, or quoted after one in
   brackets or after `là`), or the value's clause (split at `;`, `,`, brackets) has a goal cue
   (`phấn đấu`, `mục tiêu`, `chỉ tiêu`, `kế hoạch`, `dự toán`, `đề ra`, `đặt ra`,
@@ -54,7 +54,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from chitieu.goals import CLAUSE_BREAK_RE, goal_values
+from chitieu.extract.goals import CLAUSE_BREAK_RE, goal_values
 from chitieu.labels import INDICATOR, OFFICIAL, PROVINCE, TARGET_VALUE
 from chitieu.lexicon.cues import GOAL_WORDS
 from chitieu.provinces import find_mentions, match_key

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chitieu.corpus import Document
+from chitieu.annotate.corpus import Document
+from chitieu.evaluate.metrics import gold_entities, linked, span_scores, tuple_scores
 from chitieu.labels import LABELS
-from chitieu.metrics import gold_entities, linked, span_scores, tuple_scores
 
 
 def pair_documents(reference: Sequence[Document], other: Sequence[Document]) -> list[tuple[Document, Document]]:

@@ -16,9 +16,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from chitieu.evaluate.metrics import DEFINITIONS
 from chitieu.files import write_text
 from chitieu.labels import INDICATOR, LABELS, OFFICIAL, PROVINCE, TARGET_VALUE
-from chitieu.metrics import DEFINITIONS
 
 LABEL_COLOURS = {PROVINCE: "#cfe8ff", OFFICIAL: "#e6dcff", INDICATOR: "#d4f5d4", TARGET_VALUE: "#fff0a8"}
 MAX_DOCUMENTS_SHOWN = 60
@@ -35,7 +35,7 @@ def build_report(
     """`splits[name]` = {"documents": n, "systems": [system, ...], "compare": ... | None}.
 
     A system is {"name", "kind" ("model" or "baseline"), "model" (info or None), "note",
-    "labels", "seconds", "metrics" (chitieu.metrics.evaluate_predictions)}; the first
+    "labels", "seconds", "metrics" (chitieu.evaluate.metrics.evaluate_predictions)}; the first
     system of a split is the one whose errors the HTML shows.
     """
     return {
