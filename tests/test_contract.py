@@ -57,7 +57,7 @@ def test_default_model_output_on_the_seeds_follows_the_schema(default_model_dir)
 def test_the_ablation_scores_the_model_with_each_component_off_from_one_tagger_run(tmp_path):
     from chitieu.annotate.corpus import Document, Span
     from chitieu.evaluate.cli import ablation_systems
-    from chitieu.extract.extractor import COMPONENTS
+    from chitieu.extract.stages import COMPONENTS
 
     extractor = fake_extractor()
     full = extractor.extract(TEXT, "d")

@@ -158,3 +158,21 @@ def test_sentences_are_read_once_in_prepare_and_carried_to_every_later_stage(mon
         monkeypatch.setattr(module, "sentences", no_second_reading)
     assert extractor.finish(prepared, extractor.run(prepared.windows)) == expected
     assert expected["targets"], "the fake text has a target, so every stage ran"
+
+
+def test_the_stages_are_declared_in_order_and_read_only_what_an_earlier_stage_wrote():
+    """`stages.STAGES` is the order `Extractor.extraction` walks; every field a stage reads
+    is a field of `Article` or `Prepared` that prepare, run or an earlier stage wrote."""
+    from dataclasses import fields
+
+    from chitieu.extract.prepare import Prepared
+    from chitieu.extract.stages import STAGE_NAMES, STAGES, Article
+
+    assert STAGE_NAMES == ("prepare", "run", "decode", "refine", "indicators", "link", "map_back")
+    article_fields = {f.name for f in fields(Article)} - {"prepared"}
+    prepared_fields = {f"prepared.{f.name}" for f in fields(Prepared)}
+    written = prepared_fields | {"probs"}
+    for stage in STAGES:
+        assert set(stage.reads) <= written, (stage.name, set(stage.reads) - written)
+        assert set(stage.writes) <= article_fields, stage.name
+        written |= set(stage.writes)

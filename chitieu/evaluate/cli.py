@@ -96,7 +96,7 @@ def evaluate_model(extractor: Any, folder: Path, docs: Sequence[Document], chunk
 def ablation_systems(extractor: Any, folder: Path, docs: Sequence[Document], chunk: int = DEFAULT_CHUNK) -> list[dict[str, Any]]:
     """The model with each post-tagger component switched off in turn, then with all of them
     off (the tagger alone). The tagger runs once per document; only the finish stage repeats."""
-    from chitieu.extract.extractor import COMPONENTS
+    from chitieu.extract.stages import COMPONENTS
 
     info = model_info(extractor, folder)
     variants: list[tuple[str, frozenset[str]]] = [(f"- {c}", frozenset({c})) for c in COMPONENTS]
