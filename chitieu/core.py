@@ -1,7 +1,7 @@
 """The typed core: what the extraction stages hand each other, and the output contract.
 
 decode -> refine -> link produce and consume these (offsets into the NFC text until
-`pipeline.map_back` moves them into the caller's text); `Extraction` is what
+`chitieu.extract.map_back` moves them into the caller's text); `Extraction` is what
 `Extractor.finish` returns, what `chitieu extract` prints and what `POST /extract`
 answers (`serve/schemas.py` uses these models, so the CLI and HTTP outputs are one thing
 by construction, and the service's OpenAPI schema is theirs).

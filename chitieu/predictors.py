@@ -16,10 +16,10 @@ def load_span_predictor(model: Path | None = None, force_rules: bool = False) ->
     """A text -> entities function and the version string to stamp on predictions."""
     folder = None if force_rules else (model or read_promoted(models_dir()))
     if folder is None:
-        from chitieu.rules import RuleExtractor
+        from chitieu.evaluate.rules import RuleExtractor
 
         return RuleExtractor().predict, "chitieu-rules"
-    from chitieu.extractor import Extractor
+    from chitieu.extract.extractor import Extractor
 
     extractor = Extractor.load(folder)
     return (lambda text: extractor.extract(text)["entities"]), f"{extractor.info['name']}@{extractor.info['version']}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chitieu.corpus import Span
+from chitieu.annotate.corpus import Span
 from chitieu.labels import TAG2ID
 from chitieu.text import Token
 

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from chitieu.pipeline import Prepared
+from chitieu.extract.prepare import Prepared
 from chitieu.serve.admission import Admission, AdmissionPolicy, Overloaded, Ticket
 from chitieu.serve.logging import get_logger
 from chitieu.serve.metrics import Metrics
@@ -47,7 +47,7 @@ log = get_logger("batcher")
 
 
 class Extracting(Protocol):
-    """The staged interface of chitieu.extractor.Extractor that the service relies on."""
+    """The staged interface of chitieu.extract.extractor.Extractor that the service relies on."""
 
     @property
     def info(self) -> dict[str, Any]: ...

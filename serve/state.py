@@ -53,7 +53,7 @@ _MODEL_NAME_RE = re.compile(MODEL_NAME_PATTERN)
 
 
 def load_extractor(directory: Path, device: str, batch_size: int, engine: str = "auto") -> Extracting:
-    from chitieu.extractor import Extractor
+    from chitieu.extract.extractor import Extractor
 
     _quiet_progress_bars()
     extractor = Extractor.load(directory, device=device, batch_size=batch_size, engine=engine)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from chitieu.annotate.corpus import load_corpus
 from chitieu.batch.output import read_output
-from chitieu.corpus import load_corpus
 from chitieu.paths import annotations_dir
 
 # Rows that cannot be documents, each with the id its error row keeps and a piece of its

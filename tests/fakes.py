@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from chitieu.extractor import Extractor
+from chitieu.extract.extractor import Extractor
 from chitieu.labels import BIO_TAGS, TAG2ID
 from chitieu.model_folder import read_meta
 from chitieu.text import Token, split_words

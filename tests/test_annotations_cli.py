@@ -6,8 +6,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from chitieu.annotate.corpus import read_documents, read_splits
 from chitieu.cli import app
-from chitieu.corpus import read_documents, read_splits
 from chitieu.paths import annotations_dir
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
@@ -152,8 +152,8 @@ def test_the_committed_second_passes_pair_with_the_gold_text_for_text():
     # keep pairing with their gold documents, text for text, or those figures mean nothing.
     # test-second-pass.jsonl covers the test split as it was before the 2026-12-05 campaign;
     # the campaign's passes cover a sample of its test and train documents.
-    from chitieu.agreement import agreement
-    from chitieu.corpus import load_corpus, read_documents
+    from chitieu.annotate.agreement import agreement
+    from chitieu.annotate.corpus import load_corpus, read_documents
 
     annotations = Path(__file__).resolve().parents[1] / "annotations"
     gold = {d.id: d for d in load_corpus(annotations)}

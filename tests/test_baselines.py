@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chitieu.baselines import align_tokens, available_baselines, chunks, underthesea_entities
-from chitieu.corpus import read_documents
+from chitieu.annotate.corpus import read_documents
+from chitieu.evaluate.baselines import align_tokens, available_baselines, chunks, underthesea_entities
 from chitieu.paths import REPO_ROOT
 from chitieu.text import sentences
 

@@ -10,7 +10,9 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from chitieu.bench import (
+from chitieu.annotate.corpus import load_corpus
+from chitieu.cli import app
+from chitieu.cli.bench import (
     Article,
     Spread,
     WordCounts,
@@ -20,8 +22,6 @@ from chitieu.bench import (
     other_trainings,
     quantile,
 )
-from chitieu.cli import app
-from chitieu.corpus import load_corpus
 from chitieu.engines import resolve_engine
 from chitieu.flops import EncoderShape, matmul_rate
 from chitieu.paths import annotations_dir

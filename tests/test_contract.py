@@ -6,8 +6,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from chitieu.corpus import load_corpus
-from chitieu.extractor import Extractor
+from chitieu.annotate.corpus import load_corpus
+from chitieu.extract.extractor import Extractor
 from chitieu.paths import annotations_dir
 from chitieu.serve.schemas import ExtractResponse
 from tests.fakes import TEXT, LexiconAdapter, LexiconRunner
@@ -55,9 +55,9 @@ def test_default_model_output_on_the_seeds_follows_the_schema(default_model_dir)
 
 
 def test_the_ablation_scores_the_model_with_each_component_off_from_one_tagger_run(tmp_path):
-    from chitieu.corpus import Document, Span
-    from chitieu.evaluate_cli import ablation_systems
-    from chitieu.extractor import COMPONENTS
+    from chitieu.annotate.corpus import Document, Span
+    from chitieu.evaluate.cli import ablation_systems
+    from chitieu.extract.stages import COMPONENTS
 
     extractor = fake_extractor()
     full = extractor.extract(TEXT, "d")

@@ -5,8 +5,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from chitieu.annotate.corpus import load_corpus
 from chitieu.cli import app
-from chitieu.corpus import load_corpus
 from chitieu.model_folder import read_meta
 from chitieu.paths import annotations_dir
 
@@ -55,7 +55,7 @@ def test_default_model_card_records_its_metrics(default_model_dir):
 def test_evaluate_writes_both_report_files_for_the_default_model(default_model_dir, tmp_path):
     # Three test documents, not the whole split: this checks the command, not the figures
     # (those are in the model's committed report).
-    from chitieu.corpus import write_documents
+    from chitieu.annotate.corpus import write_documents
 
     docs = load_corpus(annotations_dir(), "test")[:3]
     corpus = tmp_path / "corpus"

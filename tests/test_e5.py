@@ -14,7 +14,7 @@ from chitieu.encoders import e5
 
 SENTENCES = Path(__file__).parent / "fixtures" / "e5" / "sentences.txt"
 #: Sentences whose embeddings the default run compares (all 200 under `-m slow`).
-FAST_SENTENCES = 24
+FAST_SENTENCES = 8
 
 
 @pytest.fixture(scope="module")

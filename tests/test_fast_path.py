@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from chitieu.engines import EngineError, configure_threads, cpu_cores, resolve_engine
-from chitieu.extractor import Extractor
+from chitieu.extract.extractor import Extractor
+from chitieu.extract.run import TorchRunner, length_groups
 from chitieu.model_folder import load_model_folder
-from chitieu.runner import TorchRunner, length_groups
 from chitieu.windows import Window
 from tests.tiny_e5 import build_tiny_e5
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chitieu import files
-from chitieu.corpus import Document, Span, read_documents, update_splits, write_documents
+from chitieu.annotate.corpus import Document, Span, read_documents, update_splits, write_documents
 
 
 def test_write_text_replaces_whole_and_leaves_nothing_beside(tmp_path: Path) -> None:

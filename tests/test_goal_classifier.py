@@ -4,17 +4,17 @@ import json
 
 import pytest
 
+from chitieu.annotate.corpus import Document, Span
 from chitieu.core import Entity
-from chitieu.corpus import Document, Span
-from chitieu.goal_classifier import (
+from chitieu.extract.goal_classifier import (
     GOAL_CLASSIFIER_FILE,
     GoalClassifier,
     candidate_features,
     fit_goal_classifier,
     vote_values,
 )
-from chitieu.refine import refine
-from chitieu.rules import goal_values, value_candidates
+from chitieu.extract.goals import goal_values, value_candidates
+from chitieu.extract.refine import refine
 
 
 def candidate(text, quote):

@@ -1,9 +1,9 @@
 """The indicator chooser: candidates around a value, the conditional logit, and the filling
 of values the tagger left without an indicator."""
 
+from chitieu.annotate.corpus import Document, Span
 from chitieu.core import Entity
-from chitieu.corpus import Document, Span
-from chitieu.indicators import IndicatorChooser, fill_indicators, fit_indicator_chooser, indicator_candidates
+from chitieu.extract.indicators import IndicatorChooser, fill_indicators, fit_indicator_chooser, indicator_candidates
 from chitieu.text import split_words
 
 

@@ -3,8 +3,8 @@
 import pytest
 from typer.testing import CliRunner
 
+from chitieu.annotate.label_config import DEFAULT_MAPPING, LABEL_CONFIG, LabelConfigError, parse_label_config
 from chitieu.cli import app
-from chitieu.label_config import DEFAULT_MAPPING, LABEL_CONFIG, LabelConfigError, parse_label_config
 from chitieu.labels import LABELS
 
 

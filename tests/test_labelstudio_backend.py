@@ -19,7 +19,7 @@ import anyio
 import pytest
 from fastapi.testclient import TestClient
 
-from chitieu.label_config import LABEL_CONFIG, parse_label_config
+from chitieu.annotate.label_config import LABEL_CONFIG, parse_label_config
 from chitieu.model_folder import write_promoted
 from chitieu.serve.app import create_app
 from chitieu.serve.batcher import QueueFull

@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 
 from chitieu.core import Entity
+from chitieu.extract.goals import value_candidates
+from chitieu.extract.normalize import parse_value
+from chitieu.extract.refine import complete_value
 from chitieu.lexicon.comparators import COMPARATOR_WORDS
 from chitieu.lexicon.numbers import SCALES
 from chitieu.lexicon.unicode import base_letter, base_letters, name_key
 from chitieu.lexicon.units import COUNTED_NOUNS, CURRENCIES
-from chitieu.normalize import parse_value
-from chitieu.refine import complete_value
-from chitieu.rules import value_candidates
 
 
 def _value_entity(text: str, needle: str) -> Entity:

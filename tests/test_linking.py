@@ -3,9 +3,9 @@
 
 import pytest
 
+from chitieu.annotate.corpus import load_corpus
 from chitieu.core import Entity
-from chitieu.corpus import load_corpus
-from chitieu.linking import deduplicate, full_names, link_targets, main_province, pick_indicator
+from chitieu.extract.link import deduplicate, full_names, link_targets, main_province, pick_indicator
 from chitieu.paths import annotations_dir
 
 

@@ -1,11 +1,13 @@
-"""chitieu.metrics on small examples whose expected figures were worked out by hand."""
+"""chitieu.evaluate.metrics on small examples whose expected figures were worked out by hand."""
 
 from __future__ import annotations
 
 import pytest
 
-from chitieu.corpus import Document, Span
-from chitieu.metrics import (
+from chitieu.annotate.corpus import Document, Span
+from chitieu.core import Entity, Indicator, Official, Province, Target, Value
+from chitieu.core import Span as TextSpan
+from chitieu.evaluate.metrics import (
     bio_sequence,
     clean_predictions,
     compare,
@@ -24,6 +26,11 @@ def span(text: str, piece: str, label: str, score: float = 1.0, nth: int = 0) ->
     for _ in range(nth + 1):
         start = text.index(piece, start + 1)
     return {"start": start, "end": start + len(piece), "label": label, "text": piece, "score": score}
+
+
+def typed(spans: list[dict]) -> list[Entity]:
+    """Entities in their JSON form as the typed core the metrics pass around."""
+    return [Entity.from_dict(s) for s in spans]
 
 
 def doc(doc_id: str, text: str, spans: list[dict]) -> Document:
@@ -107,7 +114,7 @@ def test_document_errors(result: dict) -> None:
 
 def test_bio_is_word_level_and_cut_at_span_edges() -> None:
     text = "Bến Tre đạt 9,3%"
-    tags = bio_sequence(text, [{"start": 0, "end": 7, "label": "PROVINCE"}])
+    tags = bio_sequence(text, [Entity.of(text, 0, 7, "PROVINCE", 1.0)])
     # segments: Bến | ␠ | Tre | ␠ | đạt | ␠ | 9,3 | %
     assert tags == ["B-PROVINCE", "I-PROVINCE", "I-PROVINCE", "O", "O", "O", "O", "O"]
     # a prediction ending inside a word is not the gold span, strictly
@@ -124,8 +131,8 @@ def test_clean_predictions_keeps_the_better_of_overlapping() -> None:
         {"start": 20, "end": 20, "label": "OFFICIAL", "text": "", "score": 1.0},
         {"start": 30, "end": 35, "label": "INDICATOR", "text": "x", "score": 0.1},
     ]
-    kept, dropped = clean_predictions(entities, labels=("PROVINCE", "OFFICIAL"))
-    assert [(e["start"], e["label"]) for e in kept] == [(4, "OFFICIAL")]
+    kept, dropped = clean_predictions(typed(entities), labels=("PROVINCE", "OFFICIAL"))
+    assert [(e.start, e.label) for e in kept] == [(4, "OFFICIAL")]
     assert dropped == 1  # the overlapped PROVINCE; the empty span and the other label are not counted
 
 
@@ -137,13 +144,16 @@ def test_labels_restrict_the_evaluation() -> None:
     assert scores["tuples"] is None
 
 
-def _tuple(indicator: str | None, value: str, province: str | None, official: str | None) -> dict:
-    return {
-        "indicator": None if indicator is None else {"text": indicator},
-        "value": {"text": value, "start": 0, "end": len(value)},
-        "province": None if province is None else {"name": province},
-        "official": None if official is None else {"name": official},
-    }
+def _tuple(indicator: str | None, value: str, province: str | None, official: str | None) -> Target:
+    """A tuple whose offsets do not matter to the matching."""
+    return Target(
+        indicator=None if indicator is None else Indicator(text=indicator, start=0, end=len(indicator)),
+        value=Value(text=value, start=0, end=len(value), comparator="=", number=None, min=None, max=None, unit=None),
+        official=None if official is None else Official(name=official, role=None, start=0, end=len(official)),
+        province=None if province is None else Province(name=province, code=None, successor=None, start=0, end=len(province)),
+        sentence=TextSpan(start=0, end=len(value)),
+        score=1.0,
+    )
 
 
 def test_tuple_matching_needs_key_and_official() -> None:
@@ -154,8 +164,8 @@ def test_tuple_matching_needs_key_and_official() -> None:
         _tuple("GRDP", "8%", "Bến Tre", "Trần Ngọc Tam"),  # another indicator
     ]
     pairs, missed, spurious = match_tuples(gold, predicted)
-    assert [p[0]["value"]["text"] for p in pairs] == ["8%"]
-    assert [t["value"]["text"] for t in missed] == ["520 doanh nghiệp"]
+    assert [p[0].value.text for p in pairs] == ["8%"]
+    assert [t.value.text for t in missed] == ["520 doanh nghiệp"]
     assert len(spurious) == 2
     pairs, missed, spurious = match_tuples(gold, predicted, with_official=False)
     assert len(pairs) == 2 and missed == [] and len(spurious) == 1
@@ -181,8 +191,8 @@ def test_lenient_tuples_forgive_edges_but_not_figures_or_people() -> None:
     ]
     assert match_tuples(gold, predicted)[0] == []
     pairs, missed, spurious = match_tuples(gold, predicted, lenient=True)
-    assert [p[0]["value"]["text"] for p in pairs] == ["tối thiểu 254.000 tỷ đồng", "10 tỷ USD"]
-    assert [t["value"]["text"] for t in missed] == ["10%"]
+    assert [p[0].value.text for p in pairs] == ["tối thiểu 254.000 tỷ đồng", "10 tỷ USD"]
+    assert [t.value.text for t in missed] == ["10%"]
     wrong_number = [_tuple("số thu ngân sách", "254.000 tỷ đồng", "TP.HCM", "Nguyễn Thành Phong")]  # comparator lost
     assert match_tuples(gold[:1], wrong_number, lenient=True)[0] == []
     assert tuple_scores([gold], [predicted])["lenient"]["correct"] == 2
@@ -190,23 +200,24 @@ def test_lenient_tuples_forgive_edges_but_not_figures_or_people() -> None:
 
 def test_tuples_from_gold_and_from_entities() -> None:
     gold = GOLD[:1]
-    same = evaluate_predictions(gold, [{"entities": gold_entities(gold[0])}])
+    same = evaluate_predictions(gold, [{"entities": [e.model_dump() for e in gold_entities(gold[0])]}])
     assert same["tuples"]["with_official"]["f1"] == 1.0
-    no_official = [e for e in gold_entities(gold[0]) if e["label"] != "OFFICIAL"]
+    no_official = [e.model_dump() for e in gold_entities(gold[0]) if e.label != "OFFICIAL"]
     scores = evaluate_predictions(gold, [{"entities": no_official}])
     # the value, indicator and province agree; the official does not
     assert scores["tuples"]["with_official"]["correct"] == 0
     assert scores["tuples"]["without_official"]["f1"] == 1.0
 
 
-def _value(text: str, piece: str, comparator: str, number: float | None, unit: str | None) -> dict:
+def _value(text: str, piece: str, comparator: str, number: float | None, unit: str | None) -> Target:
     start = text.index(piece)
-    return {"value": {"text": piece, "start": start, "end": start + len(piece), "comparator": comparator, "number": number, "min": None, "max": None, "unit": unit}}
+    value = Value(text=piece, start=start, end=start + len(piece), comparator=comparator, number=number, min=None, max=None, unit=unit)
+    return Target(indicator=None, value=value, official=None, province=None, sentence=TextSpan(start=0, end=len(text)), score=1.0)
 
 
 def test_normalisation_exact_and_overlapping() -> None:
     text = "Tăng trưởng đạt từ 9,3% trở lên, thu 20.000 tỷ đồng và 7% năm sau."
-    gold = [[span(text, "từ 9,3% trở lên", "TARGET_VALUE"), span(text, "20.000 tỷ đồng", "TARGET_VALUE"), span(text, "7%", "TARGET_VALUE")]]
+    gold = [typed([span(text, "từ 9,3% trở lên", "TARGET_VALUE"), span(text, "20.000 tỷ đồng", "TARGET_VALUE"), span(text, "7%", "TARGET_VALUE")])]
     predicted = [[
         _value(text, "9,3% trở lên", ">=", 9.3, "%"),  # overlapping, still right
         _value(text, "20.000 tỷ", "=", 2e13, None),  # overlapping, lost the unit
@@ -220,13 +231,16 @@ def test_normalisation_exact_and_overlapping() -> None:
 
 
 def test_value_agrees_compares_numbers_with_tolerance() -> None:
-    assert value_agrees({"comparator": "=", "number": 0.1 + 0.2, "min": None, "max": None, "unit": "%"}, "0,3%")
-    assert not value_agrees({"comparator": "~", "number": 0.3, "min": None, "max": None, "unit": "%"}, "0,3%")
-    assert value_agrees({"comparator": "range", "number": None, "min": 8.0, "max": 8.5, "unit": "%"}, "từ 8 - 8,5%")
+    def value(comparator: str, number: float | None, low: float | None, high: float | None) -> Value:
+        return Value(text="", start=0, end=0, comparator=comparator, number=number, min=low, max=high, unit="%")
+
+    assert value_agrees(value("=", 0.1 + 0.2, None, None), "0,3%")
+    assert not value_agrees(value("~", 0.3, None, None), "0,3%")
+    assert value_agrees(value("range", None, 8.0, 8.5), "từ 8 - 8,5%")
 
 
 def test_compare_is_b_minus_a(result: dict) -> None:
-    perfect = evaluate_predictions(GOLD, [{"entities": gold_entities(d)} for d in GOLD])
+    perfect = evaluate_predictions(GOLD, [{"entities": [e.model_dump() for e in gold_entities(d)]} for d in GOLD])
     diff = compare(result, perfect)
     assert diff["per_label"]["TARGET_VALUE"]["strict"]["f1"] == {"a": 0.4, "b": 1.0, "diff": 0.6}
     assert diff["micro"]["strict"]["f1"]["diff"] == 0.5
@@ -234,6 +248,6 @@ def test_compare_is_b_minus_a(result: dict) -> None:
 
 
 def test_document_errors_without_tuples() -> None:
-    gold = [span(A, "Bến Tre", "PROVINCE")]
-    errs = document_errors("a", gold, [span(A, "Bến Tre phấn đấu", "PROVINCE")])
+    gold = typed([span(A, "Bến Tre", "PROVINCE")])
+    errs = document_errors("a", gold, typed([span(A, "Bến Tre phấn đấu", "PROVINCE")]))
     assert errs["errors"] == 1 and len(errs["boundary"]) == 1 and "missed_tuples" not in errs

@@ -41,9 +41,9 @@ def test_unknown_model_says_how_to_list(tmp_path):
 
 
 def test_fit_goals_writes_a_classifier_into_an_existing_model_folder(tmp_path):
-    from chitieu.corpus import Document, Span, write_documents
-    from chitieu.goal_classifier import GoalClassifier
-    from chitieu.rules import value_candidates
+    from chitieu.annotate.corpus import Document, Span, write_documents
+    from chitieu.extract.goal_classifier import GoalClassifier
+    from chitieu.extract.goals import value_candidates
 
     texts = ["Tỉnh phấn đấu thu 6.000 tỷ đồng.", "Năm 2023, tỉnh ước đạt 5.000 tỷ đồng."]
     (goal,) = value_candidates(texts[0])
@@ -89,9 +89,9 @@ def test_promote_refuses_figures_measured_with_another_pipeline(tmp_path):
 
 
 def test_fit_goals_as_a_new_version_leaves_the_old_folder_untouched(tmp_path):
-    from chitieu.corpus import Document, Span, write_documents
-    from chitieu.goal_classifier import GoalClassifier
-    from chitieu.rules import value_candidates
+    from chitieu.annotate.corpus import Document, Span, write_documents
+    from chitieu.extract.goal_classifier import GoalClassifier
+    from chitieu.extract.goals import value_candidates
 
     texts = ["Tỉnh phấn đấu thu 6.000 tỷ đồng.", "Năm 2023, tỉnh ước đạt 5.000 tỷ đồng."]
     (goal,) = value_candidates(texts[0])

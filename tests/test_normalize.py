@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chitieu.normalize import COMPARATORS, NormalizedValue, parse_number, parse_value
+from chitieu.extract.normalize import COMPARATORS, NormalizedValue, parse_number, parse_value
 
 TABLE = Path(__file__).parent / "fixtures" / "normalize" / "values.tsv"
 

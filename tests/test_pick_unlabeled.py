@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chitieu.corpus import load_corpus
+from chitieu.annotate.corpus import load_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 PICKED_AGAINST = "6404d07"  # the corpus commit the GUIDELINES.md provenance names

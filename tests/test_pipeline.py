@@ -2,8 +2,11 @@
 
 import numpy as np
 
+from chitieu.extract.decode import decode, word_probabilities
+from chitieu.extract.map_back import map_back
+from chitieu.extract.prepare import prepare
+from chitieu.extract.run import batches
 from chitieu.labels import TAG2ID
-from chitieu.pipeline import batches, decode, map_back, prepare, word_probabilities
 from tests.fakes import LexiconAdapter
 
 TEXT = "Tỉnh Bến Tre phấn đấu tăng trưởng GRDP từ 9,3% trở lên. " * 30
@@ -86,7 +89,7 @@ def test_word_probabilities_of_an_empty_document():
 
 
 def test_viterbi_keeps_a_span_whole_where_argmax_would_break_it():
-    from chitieu.pipeline import viterbi_tags
+    from chitieu.extract.decode import viterbi_tags
 
     p = np.full((3, len(TAG2ID)), 0.01, dtype=np.float32)
     p[0, TAG2ID["B-TARGET_VALUE"]] = 0.9
@@ -103,7 +106,7 @@ def test_decomposed_input_gives_the_same_result_in_its_own_offsets():
     """Refine and link read NFC; results must not change when the caller sends NFD."""
     import unicodedata
 
-    from chitieu.extractor import Extractor
+    from chitieu.extract.extractor import Extractor
     from tests.fakes import TEXT, LexiconAdapter, LexiconRunner
 
     extractor = Extractor(LexiconAdapter(), LexiconRunner(), {"name": "fake"}, max_tokens=32, overlap_tokens=4)
@@ -119,7 +122,7 @@ def test_decomposed_input_gives_the_same_result_in_its_own_offsets():
 
 
 def test_extractor_uses_the_overlap_the_model_was_trained_with():
-    from chitieu.extractor import Extractor
+    from chitieu.extract.extractor import Extractor
     from tests.fakes import LexiconAdapter, LexiconRunner
 
     meta = {"options": {"max_tokens": 24, "overlap_tokens": 4}}
@@ -130,9 +133,9 @@ def test_extractor_uses_the_overlap_the_model_was_trained_with():
 
 def test_sentences_are_read_once_in_prepare_and_carried_to_every_later_stage(monkeypatch):
     """refine, the goal vote, the indicator chooser and linking use `Prepared.sentences`."""
-    from chitieu import indicators, linking, refine, rules
-    from chitieu.extractor import Extractor
-    from chitieu.indicators import IndicatorChooser
+    from chitieu.extract import goals, indicators, link, refine
+    from chitieu.extract.extractor import Extractor
+    from chitieu.extract.indicators import IndicatorChooser
     from tests.fakes import TEXT, LexiconAdapter, LexiconRunner
 
     class Goals:
@@ -151,7 +154,25 @@ def test_sentences_are_read_once_in_prepare_and_carried_to_every_later_stage(mon
         raise AssertionError("sentences read again after prepare")
 
     prepared = extractor.prepare(TEXT)
-    for module in (indicators, linking, refine, rules):
+    for module in (goals, indicators, link, refine):
         monkeypatch.setattr(module, "sentences", no_second_reading)
     assert extractor.finish(prepared, extractor.run(prepared.windows)) == expected
     assert expected["targets"], "the fake text has a target, so every stage ran"
+
+
+def test_the_stages_are_declared_in_order_and_read_only_what_an_earlier_stage_wrote():
+    """`stages.STAGES` is the order `Extractor.extraction` walks; every field a stage reads
+    is a field of `Article` or `Prepared` that prepare, run or an earlier stage wrote."""
+    from dataclasses import fields
+
+    from chitieu.extract.prepare import Prepared
+    from chitieu.extract.stages import STAGE_NAMES, STAGES, Article
+
+    assert STAGE_NAMES == ("prepare", "run", "decode", "refine", "indicators", "link", "map_back")
+    article_fields = {f.name for f in fields(Article)} - {"prepared"}
+    prepared_fields = {f"prepared.{f.name}" for f in fields(Prepared)}
+    written = prepared_fields | {"probs"}
+    for stage in STAGES:
+        assert set(stage.reads) <= written, (stage.name, set(stage.reads) - written)
+        assert set(stage.writes) <= article_fields, stage.name
+        written |= set(stage.writes)

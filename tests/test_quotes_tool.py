@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chitieu.corpus import Document, read_documents, write_documents
+from chitieu.annotate.corpus import Document, read_documents, write_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@
 import pytest
 
 from chitieu.core import Entity
-from chitieu.refine import refine
+from chitieu.extract.refine import refine
 
 
 def ent(text, needle, label, nth=1):
@@ -125,8 +125,8 @@ def test_a_goal_or_a_value_without_a_result_word_keeps_the_models_judgement(text
 def test_each_step_can_be_skipped_by_name_for_ablations():
     import pytest as _pytest
 
-    from chitieu.refine import REFINE_STEPS
-    from chitieu.refine import refine as _refine
+    from chitieu.extract.refine import REFINE_STEPS
+    from chitieu.extract.refine import refine as _refine
 
     text = "Hạ Long và Bến Tre phấn đấu tăng trưởng GRDP đạt 9,3% trở lên."
     hl = Entity.of(text, 0, 7, "PROVINCE", 0.9)

@@ -32,7 +32,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from chitieu.goal_classifier import GoalClassifier
+from chitieu.extract.goal_classifier import GoalClassifier
 from chitieu.model_folder import read_promoted, write_promoted
 from chitieu.paths import models_dir as repo_models_dir
 from chitieu.serve.admission import Admission, AdmissionPolicy, Overloaded
@@ -442,7 +442,7 @@ def test_unreadable_bodies_are_named(models: Path, body: bytes, headers: dict[st
 
 
 def test_a_model_folder_with_an_unknown_adapter_kind_is_not_served(models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chitieu.extractor import Extractor
+    from chitieu.extract.extractor import Extractor
     from chitieu.serve.state import load_extractor
 
     def load(directory: Path, device: str = "auto", batch_size: int = 8, engine: str = "auto") -> Any:
@@ -461,7 +461,7 @@ def test_a_model_folder_with_an_unknown_adapter_kind_is_not_served(models: Path,
 def test_progress_bars_are_off_before_a_model_loads(models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from transformers.utils import logging as hf_logging
 
-    from chitieu.extractor import Extractor
+    from chitieu.extract.extractor import Extractor
     from chitieu.serve.state import load_extractor
 
     seen: list[bool] = []

@@ -15,14 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chitieu import linking
 from chitieu.core import Entity
-from chitieu.extractor import Extractor
-from chitieu.goal_classifier import FeatureContext, GoalClassifier, _SentenceWords
-from chitieu.goals import CLAUSE_BREAK_RE, SentenceCues
+from chitieu.extract import link as linking
+from chitieu.extract.extractor import Extractor
+from chitieu.extract.goal_classifier import FeatureContext, GoalClassifier, _SentenceWords
+from chitieu.extract.goals import CLAUSE_BREAK_RE, SentenceCues
+from chitieu.extract.link import full_names, link_targets
 from chitieu.intervals import Occupied
 from chitieu.lexicon.unicode import name_key
-from chitieu.linking import full_names, link_targets
 from chitieu.model_folder import read_promoted
 from chitieu.paths import models_dir
 from chitieu.text import MAX_SENTENCE_CHARS, SpanIndex, sentences
@@ -191,8 +191,8 @@ def test_linking_by_bisection_matches_linking_by_scanning(spans: list[tuple[int,
 
 
 def test_features_of_one_document_share_one_reading_of_each_sentence(goal_classifier: GoalClassifier) -> None:
-    from chitieu.goal_classifier import candidate_features
-    from chitieu.rules import value_candidates
+    from chitieu.extract.goal_classifier import candidate_features
+    from chitieu.extract.goals import value_candidates
 
     text = LINK_TEXT
     context = FeatureContext(text)

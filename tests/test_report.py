@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from chitieu import evaluate_cli
-from chitieu.corpus import Document, Span, write_documents
-from chitieu.metrics import compare, evaluate_predictions, gold_entities, linked
-from chitieu.report import build_report, highlight, write_report
+from chitieu.annotate.corpus import Document, Span, write_documents
+from chitieu.evaluate import cli as evaluate_cli
+from chitieu.evaluate.metrics import compare, evaluate_predictions, gold_entities, linked
+from chitieu.evaluate.report import Marked, build_report, highlight, write_report
 
 TEXT = "Bến Tre <script>alert(1)</script> & Co: Chủ tịch Trần Ngọc Tam nói tăng trưởng GRDP đạt từ 9,3% trở lên."
 
@@ -39,7 +39,7 @@ def _system(name: str, docs: list[Document], entities: list[list[dict]], **extra
 
 def test_report_files_sections_and_escaping(tmp_path: Path) -> None:
     docs = [_doc()]
-    gold = gold_entities(docs[0])
+    gold = [e.model_dump() for e in gold_entities(docs[0])]
     script = TEXT.index("<script>")
     worse = [e for e in gold if e["label"] != "OFFICIAL"] + [
         {"start": script, "end": script + 8, "label": "PROVINCE", "text": "<script>", "score": 0.5}
@@ -74,7 +74,7 @@ def test_report_files_sections_and_escaping(tmp_path: Path) -> None:
 
 def test_highlight_wraps_spans_and_escapes_the_rest() -> None:
     text = "a <b> Bến Tre & c"
-    out = highlight(text, [{"start": 6, "end": 13, "label": "PROVINCE", "status": "missed"}])
+    out = highlight(text, [Marked(6, 13, "PROVINCE", "missed")])
     assert out.startswith("a &lt;b&gt; <span class=\"e missed\"")
     assert out.endswith(">Bến Tre</span> &amp; c")
 
@@ -94,8 +94,9 @@ class FakeExtractor:
     def extract_many(self, docs: list[tuple[str | None, str]]) -> list[dict]:
         out = []
         for doc_id, text in docs:
-            entities = [e for e in gold_entities(self.gold[doc_id]) if e["label"] not in self.drop]
-            out.append({"id": doc_id, "entities": entities, "targets": linked(text, entities)})
+            entities = [e for e in gold_entities(self.gold[doc_id]) if e.label not in self.drop]
+            targets = [t.model_dump() for t in linked(text, entities)]
+            out.append({"id": doc_id, "entities": [e.model_dump() for e in entities], "targets": targets})
         return out
 
 
@@ -116,7 +117,7 @@ def _model_folder(root: Path, name: str, train_documents: int | None) -> Path:
 
 
 def test_evaluate_command_with_fake_models(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chitieu.corpus import load_corpus
+    from chitieu.annotate.corpus import load_corpus
 
     gold = {d.id: d for d in load_corpus(corpus)}
     models = tmp_path / "models"
@@ -150,7 +151,7 @@ def test_evaluate_command_with_fake_models(tmp_path: Path, corpus: Path, monkeyp
 
 
 def test_evaluate_command_single_model_default_report_dir(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chitieu.corpus import load_corpus
+    from chitieu.annotate.corpus import load_corpus
 
     gold = {d.id: d for d in load_corpus(corpus)}
     models = tmp_path / "models"
@@ -176,7 +177,7 @@ def test_evaluate_command_without_a_model_says_what_to_do(tmp_path: Path, corpus
 
 
 def test_evaluate_record_writes_the_test_figures_into_the_model_folder(tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from chitieu.corpus import load_corpus
+    from chitieu.annotate.corpus import load_corpus
     from chitieu.model_folder import PIPELINE_VERSION
 
     gold = {d.id: d for d in load_corpus(corpus)}

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chitieu.evaluate.rules import RuleExtractor
 from chitieu.labels import LABELS
 from chitieu.paths import shared_dir
-from chitieu.rules import RuleExtractor
 
 EXTRACTOR = RuleExtractor()
 
@@ -136,7 +136,7 @@ def test_seed_articles_yield_targets() -> None:
 
 
 def test_value_expressions_take_the_comparator_signs_the_normaliser_reads() -> None:
-    from chitieu.rules import value_candidates
+    from chitieu.extract.goals import value_candidates
 
     text = "Phấn đấu tỷ lệ thu gom ≥ 95%, tỷ lệ hộ nghèo ≤2% và khoảng 10% lao động."
     assert [text[c.start : c.end] for c in value_candidates(text)] == ["≥ 95%", "≤2%", "khoảng 10%"]

@@ -166,6 +166,7 @@ def test_any_mix_of_units_aligns(units: list[str], glue: list[bool]) -> None:
     check_offsets(text, segment_words(text))
 
 
+@pytest.mark.slow  # every article of ../shared/corpus_raw by nature; `pytest -m slow`
 @pytest.mark.shared
 def test_whole_shared_corpus_aligns(shared: Path) -> None:
     folder = shared / "corpus_raw"

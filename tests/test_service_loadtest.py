@@ -17,6 +17,7 @@ from tests.fakes import TEXT, fake_loader, write_fake_model
 from tests.servers import uvicorn_in_thread
 
 
+@pytest.mark.slow  # a load run by nature (seconds of traffic on two cores); `pytest -m slow`
 def test_a_short_load_run_reports_every_column_and_holds(tmp_path: Path) -> None:
     models = tmp_path / "models"
     write_fake_model(models / "slow", name="slow", delay=0.01)

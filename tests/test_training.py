@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from chitieu.corpus import Document, Span, write_documents
-from chitieu.extractor import Extractor
+from chitieu.annotate.corpus import Document, Span, write_documents
+from chitieu.extract.extractor import Extractor
 from chitieu.model_folder import read_meta
 from chitieu.train.options import TrainOptions
 from chitieu.train.run import span_scores, train, training_subset

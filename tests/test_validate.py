@@ -4,8 +4,8 @@ import unicodedata
 import pytest
 from typer.testing import CliRunner
 
+from chitieu.annotate.validate import validate_file
 from chitieu.cli import app
-from chitieu.validate import validate_file
 
 TEXT = "UBND tỉnh Bến Tre đặt mục tiêu GRDP tăng 8%."
 GOOD = {"id": "d1", "text": TEXT, "spans": [{"start": 10, "end": 17, "label": "PROVINCE"}], "meta": {}}

@@ -1,6 +1,6 @@
 import pytest
 
-from chitieu.corpus import Span
+from chitieu.annotate.corpus import Span
 from chitieu.labels import TAG2ID
 from chitieu.text import split_words
 from chitieu.windows import IGNORE_INDEX, make_windows, placement, word_tags

@@ -4,8 +4,9 @@ One line per module: the chitieu modules it imports (at module level or inside f
 names shortened (`chitieu.` dropped; `serve/` and `train/` read as `serve.` and `train.`).
 ARCHITECTURE.md shows it for the commit before issue 14 and for now:
 
-    python tools/import_graph.py --rev 1e59754 --from extractor   # what one extraction imports
-    python tools/import_graph.py                                  # every module, now
+    python tools/import_graph.py --rev 1e59754 --from extractor          # one extraction, before issue 14
+    python tools/import_graph.py --from extract.extractor                # one extraction, now
+    python tools/import_graph.py                                          # every module, now
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from chitieu.corpus import load_corpus
-from chitieu.extractor import Extractor
+from chitieu.annotate.corpus import load_corpus
+from chitieu.extract.extractor import Extractor
 from chitieu.model_folder import resolve_model_folder
 from chitieu.paths import REPO_ROOT, annotations_dir, models_dir, shared_dir
 
@@ -83,7 +83,7 @@ def run_cached(extractor: Extractor, folder: Path, cache: Path, doc_id: str, tex
 def score(path: Path, split: str) -> None:
     """Strict span F1 per label and micro, and tuple F1, of a snapshot's gold-split lines
     (what `chitieu evaluate` reports, without running the model)."""
-    from chitieu.metrics import evaluate_predictions
+    from chitieu.evaluate.metrics import evaluate_predictions
 
     docs = load_corpus(annotations_dir(), split)
     outputs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()][: len(docs)]

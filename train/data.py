@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from chitieu.corpus import Document, Span
+from chitieu.annotate.corpus import Document, Span
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.windows import Window, make_windows, word_tags
 

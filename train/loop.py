@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from chitieu.labels import INDICATOR, TARGET_VALUE
 from chitieu.train.options import TrainOptions
 from chitieu.windows import IGNORE_INDEX, Window
 
@@ -155,7 +156,7 @@ def fit(
     )
     from chitieu.labels import TAG2ID
 
-    focus = {TAG2ID[f"{p}-{label}"] for p in "BI" for label in ("TARGET_VALUE", "INDICATOR")}
+    focus = {TAG2ID[f"{p}-{label}"] for p in "BI" for label in (TARGET_VALUE, INDICATOR)}
     epoch_windows = [i for i, w in enumerate(train_windows) for _ in range(opts.oversample_targets if focus & set(w.labels) else 1)]
     steps_per_epoch = math.ceil(len(epoch_windows) / opts.batch_size)
     total_steps = steps_per_epoch * opts.epochs if opts.max_steps is None else min(opts.max_steps, steps_per_epoch * opts.epochs)
@@ -173,7 +174,7 @@ def fit(
     loss_fn = nn.CrossEntropyLoss(weight=class_weight.to(accelerator.device), ignore_index=IGNORE_INDEX)
     order_rng = random.Random(opts.seed)
 
-    from chitieu.runner import TorchRunner
+    from chitieu.extract.run import TorchRunner
 
     runner = TorchRunner(tagger, pad_id, accelerator.device, opts.batch_size * 2)
 

@@ -50,10 +50,10 @@ class TrainOptions:
     oversample_targets: int = _opt(4, "Repeat windows with targets/indicators this many times per epoch")
     #: Below 1 counters the O tag's dominance.
     o_weight: float = _opt(0.3, "Loss weight of the O tag (1.0 = plain cross-entropy)")
-    #: chitieu.goal_classifier, fitted on the same documents.
+    #: chitieu.extract.goal_classifier, fitted on the same documents.
     goal_classifier: bool = _opt(True, "Fit the goal classifier that votes on TARGET_VALUEs with the tagger and the rules")
     goal_c: float = _opt(1.0, "Inverse L2 strength of the goal classifier")
-    #: chitieu.indicators: an indicator chosen among the spans of the value's clause.
+    #: chitieu.extract.indicators: an indicator chosen among the spans of the value's clause.
     indicator_chooser: bool = _opt(True, "Fit the indicator chooser that gives values the tagger left bare an indicator")
     #: 0.1 chosen by 5-fold CV on train+dev gold.
     indicator_l2: float = _opt(0.1, "L2 strength of the indicator chooser")

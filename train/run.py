@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from chitieu.corpus import Document, corpus_hash, id_digest, load_corpus
+from chitieu.annotate.corpus import Document, corpus_hash, id_digest, load_corpus
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.encoders.loader import DEFAULT_BASE
-from chitieu.goal_classifier import GoalClassifier, fit_goal_classifier
-from chitieu.indicators import IndicatorChooser, fit_indicator_chooser
+from chitieu.evaluate.metrics import card_scores as span_scores
+from chitieu.extract.goal_classifier import GoalClassifier, fit_goal_classifier
+from chitieu.extract.indicators import IndicatorChooser, fit_indicator_chooser
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
-from chitieu.metrics import card_scores as span_scores
 from chitieu.model_folder import PIPELINE_VERSION, write_meta
 from chitieu.train.data import labelled_windows, report_misaligned
 from chitieu.train.options import TrainOptions
@@ -40,7 +40,7 @@ def predict_documents(
     indicator_chooser: IndicatorChooser | None = None,
 ) -> list[list[dict[str, Any]]]:
     """Entities for each document through the very stages the service runs."""
-    from chitieu.extractor import Extractor
+    from chitieu.extract.extractor import Extractor
 
     extractor = Extractor(
         adapter, runner, {}, max_tokens=max_tokens, overlap_tokens=overlap_tokens,
@@ -165,7 +165,7 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
 
     result = fit(model, data.windows, adapter.pad_id, opts, evaluate_dev if opts.early_stopping else None)
 
-    from chitieu.runner import TorchRunner
+    from chitieu.extract.run import TorchRunner
 
     runner = TorchRunner.for_model(result.model, adapter.pad_id, "cpu", opts.batch_size * 2)
     goals = None

@@ -62,7 +62,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from chitieu.corpus import Document, read_documents, write_documents
+from chitieu.annotate.corpus import Document, read_documents, write_documents
 from chitieu.encoders.e5 import unlabeled_articles
 from chitieu.paths import annotations_dir, shared_dir
 from chitieu.provinces import find_mentions
@@ -199,10 +199,10 @@ def uncertainty_scores(pool: list[tuple[str, str]], model_dir: Path) -> dict[str
     """How unsure the model of `model_dir` is about an article's goals: value expressions
     on which tagger, rule goal check and goal classifier are not unanimous, plus a quarter
     point for each word whose TARGET_VALUE or INDICATOR probability is in [0.2, 0.8]."""
-    from chitieu.extractor import Extractor
+    from chitieu.extract.decode import decode, word_probabilities
+    from chitieu.extract.extractor import Extractor
+    from chitieu.extract.goals import goal_values, value_candidates
     from chitieu.labels import TAG2ID
-    from chitieu.pipeline import decode, word_probabilities
-    from chitieu.rules import goal_values, value_candidates
 
     extractor = Extractor.load(model_dir, device="cpu")
     columns = [i for tag, i in TAG2ID.items() if tag.endswith(("TARGET_VALUE", "INDICATOR"))]
@@ -301,7 +301,7 @@ def pick_goal_dense(
     when the rule baseline's goal check (`chitieu.rules.goal_values`) finds at least
     `min_rule_goals` goals in it; seeded order, the same near-duplicate check. The rules
     only choose which articles to read: annotators never see their output."""
-    from chitieu.rules import goal_values
+    from chitieu.extract.goals import goal_values
 
     documents = read_documents(corpus)
     seen = [(shingles(d.text), set(FIGURE.findall(d.text))) for d in [*documents, *taken]]

@@ -31,10 +31,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from chitieu.corpus import Document, Span, read_documents, write_documents
+from chitieu.annotate.corpus import Document, Span, read_documents, write_documents
+from chitieu.annotate.validate import check_document
 from chitieu.files import write_text
 from chitieu.labels import LABELS
-from chitieu.validate import check_document
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def write_batch(docs_file: Path, ids: list[str], out: Path, model: Path | None) 
         raise SystemExit(f"not in {docs_file}: {', '.join(unknown)}")
     extractor = None
     if model is not None:
-        from chitieu.extractor import Extractor
+        from chitieu.extract.extractor import Extractor
 
         extractor = Extractor.load(model, device="cpu")
     out.mkdir(parents=True, exist_ok=True)

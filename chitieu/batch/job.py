@@ -94,7 +94,7 @@ def run_batch(options: BatchOptions, stream: TextIO | None = None) -> Summary:
 
 def run_local(plan: Plan, todo: list[int], out: OutputDir, folder: Path, options: BatchOptions, progress: Progress) -> None:
     """The job in this process, partition after partition."""
-    from chitieu.extractor import Extractor
+    from chitieu.extract.extractor import Extractor
 
     progress.start()  # loading the model counts, as it does for the Ray engine's actors
     extractor = Extractor.load(folder, device=options.device, batch_size=options.window_batch, engine=options.arithmetic)

@@ -125,7 +125,7 @@ class ExtractActor:
 
     def __init__(self, folder: str, device: str, arithmetic: str, window_batch: int, threads: int, crash: CrashOnce | None) -> None:
         from chitieu.engines import configure_threads
-        from chitieu.extractor import Extractor
+        from chitieu.extract.extractor import Extractor
 
         configure_threads(threads)  # the actor's share of its node, not all its cores
         self.extractor = Extractor.load(Path(folder), device=device, batch_size=window_batch, engine=arithmetic)

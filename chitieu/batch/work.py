@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from chitieu.batch.rows import DocumentResult, DocumentRow, TupleRow, tuple_rows
 from chitieu.batch.source import DocumentInput
-from chitieu.extractor import Extractor
+from chitieu.extract.extractor import Extractor
 
 
 def chunks(docs: Sequence[DocumentInput]) -> Iterator[list[DocumentInput]]:

@@ -23,6 +23,7 @@ import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -282,12 +283,18 @@ def precompiled_charsmap(norm: dict[int, str]) -> bytes:
     Layout read by tokenizers' `Precompiled`: u32 trie size, a darts-clone double array
     keyed by the UTF-8 of each code point (value = offset of its replacement), then the
     NUL-terminated replacements. Built here because sentencepiece's own builder is C++.
+    The double array takes seconds in Python, so one process builds it once per rule set
+    (a trimmed and an untrimmed tokenizer share the source's rules).
     """
+    return _charsmap(tuple(sorted(norm.items())))
+
+
+@lru_cache(maxsize=2)
+def _charsmap(rules: tuple[tuple[int, str], ...]) -> bytes:
     blob = bytearray()
     where: dict[str, int] = {}
     keys: dict[bytes, int] = {}
-    for codepoint in sorted(norm):
-        replacement = norm[codepoint]
+    for codepoint, replacement in rules:
         if replacement not in where:
             where[replacement] = len(blob)
             blob += replacement.encode("utf-8") + b"\0"

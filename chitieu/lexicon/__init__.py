@@ -7,7 +7,7 @@
 - `places`: the centrally run cities.
 - `cues`: goal and plan words (`phấn đấu`, `kế hoạch` ...).
 
-The normaliser (`chitieu.normalize`), the refine stage (`chitieu.refine`), the rule
-baseline (`chitieu.rules`), the goal check (`chitieu.goals`) and the linker build their
+The normaliser (`chitieu.extract.normalize`), the refine stage (`chitieu.extract.refine`), the rule
+baseline (`chitieu.evaluate.rules`), the goal check (`chitieu.extract.goals`) and the linker build their
 patterns from these lists, so a word added here is known to all of them.
 """

@@ -1,4 +1,4 @@
-"""Comparator words and signs, and the comparator each means (`chitieu.normalize.COMPARATORS`).
+"""Comparator words and signs, and the comparator each means (`chitieu.extract.normalize.COMPARATORS`).
 
 Words come before the numeral (`không vượt quá 5%`); `trở lên`/`trở xuống` come after it.
 A bare `từ X` (with no end point) is ">="; `từ A đến B` is a range.

@@ -1,4 +1,4 @@
-"""Words that mark a goal or a plan (`chitieu.goals` reads them; the rules stop an indicator at them)."""
+"""Words that mark a goal or a plan (`chitieu.extract.goals` reads them; the rules stop an indicator at them)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-#: A numeral as written (`34.000`, `9,3`, `1.234,5`); `chitieu.normalize` reads its value.
+#: A numeral as written (`34.000`, `9,3`, `1.234,5`); `chitieu.extract.normalize` reads its value.
 NUMERAL = r"\d+(?:[.,]\d+)*"
 
 #: Scale words after a numeral and what they multiply it by; longest first, so

@@ -2,7 +2,7 @@
 
 Label Studio sends each project's labeling config, as `schema` to /setup and as
 `label_config` to /predict. /setup answers 422 with the reason when chitieu cannot serve
-it (chitieu.label_config says what can be served), and remembers the project's mapping;
+it (chitieu.annotate.label_config says what can be served), and remembers the project's mapping;
 /predict writes its regions in the project's names: its `<Labels>` and `<Text>`, its text
 field (`$content`) and its label values. Offsets are code points, as
 `chitieu annotations` exports them.
@@ -24,8 +24,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response, status
 
-from chitieu.formats.labelstudio import prediction
-from chitieu.label_config import DEFAULT_MAPPING, LABEL_CONFIG, LabelConfigError, LabelMapping, cached_label_config
+from chitieu.annotate.formats.labelstudio import prediction
+from chitieu.annotate.label_config import DEFAULT_MAPPING, LABEL_CONFIG, LabelConfigError, LabelMapping, cached_label_config
 from chitieu.serve.batcher import QueueFull
 from chitieu.serve.deps import ModelDep, ServiceDep
 from chitieu.serve.logging import get_logger

@@ -30,8 +30,8 @@ from typing import Any
 import httpx
 import pytest
 
-from chitieu.corpus import Document, read_documents
-from chitieu.label_config import LABEL_CONFIG
+from chitieu.annotate.corpus import Document, read_documents
+from chitieu.annotate.label_config import LABEL_CONFIG
 from chitieu.labels import LABELS
 from chitieu.paths import annotations_dir
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chitieu.corpus import Document
+from chitieu.annotate.corpus import Document
+from chitieu.evaluate.metrics import gold_entities, linked, span_scores, tuple_scores
 from chitieu.labels import LABELS
-from chitieu.metrics import gold_entities, linked, span_scores, tuple_scores
 
 
 def pair_documents(reference: Sequence[Document], other: Sequence[Document]) -> list[tuple[Document, Document]]:
@@ -47,8 +47,8 @@ def agreement(reference: Sequence[Document], other: Sequence[Document], labels: 
     other_entities = [gold_entities(oth, labels) for _, oth in pairs]
     spans = span_scores(texts, ref_entities, other_entities, labels)
     shared = [gold_entities(ref, context) for ref, _ in pairs]
-    ref_tuples = [linked(t, sorted(a + c, key=lambda e: e["start"])) for t, a, c in zip(texts, ref_entities, shared)]
-    other_tuples = [linked(t, sorted(a + c, key=lambda e: e["start"])) for t, a, c in zip(texts, other_entities, shared)]
+    ref_tuples = [linked(t, sorted(a + c, key=lambda e: e.start)) for t, a, c in zip(texts, ref_entities, shared)]
+    other_tuples = [linked(t, sorted(a + c, key=lambda e: e.start)) for t, a, c in zip(texts, other_entities, shared)]
     return {
         "documents": len(pairs),
         "ids": [ref.id for ref, _ in pairs],

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from chitieu.annotations_cli import app as annotations_app
+from chitieu.annotate.cli import app as annotations_app
 from chitieu.batch.cli import batch_command
-from chitieu.bench import bench_command
+from chitieu.cli.bench import bench_command
+from chitieu.cli.extract import extract_command
+from chitieu.cli.models import app as models_app
 from chitieu.encoders.cli import app as base_app
-from chitieu.evaluate_cli import evaluate as evaluate_command
-from chitieu.extract_cli import extract_command
-from chitieu.models_cli import app as models_app
+from chitieu.evaluate.cli import evaluate as evaluate_command
 from chitieu.serve.cli import app as serve_app
 from chitieu.train.cli import train_command
 
@@ -33,6 +33,3 @@ app.command("bench")(bench_command)
 def main() -> None:
     app()
 
-
-if __name__ == "__main__":
-    main()

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from seqeval.metrics.sequence_labeling import get_entities
 
-from chitieu.corpus import Document, Span
-from chitieu.formats.common import ConversionReport, ImportFormatError
+from chitieu.annotate.corpus import Document, Span
+from chitieu.annotate.formats.common import ConversionReport, ImportFormatError
 from chitieu.text import Token, sentences
 
 WordSplitter = Callable[[str], list[Token]]

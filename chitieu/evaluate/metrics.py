@@ -1,27 +1,28 @@
 """Scores of predicted entities and tuples against the gold corpus; pure functions.
 
 `DEFINITIONS` states what every figure means; reports print it beside the numbers.
+Entities and tuples pass between these functions as the typed core (`core.Entity`,
+`core.Target`); system outputs in their JSON form are read into it at the edge
+(`evaluate_predictions`, `card_scores`), and the figures come out as JSON-ready dicts.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
-from chitieu.core import Entity as TypedEntity
-from chitieu.corpus import Document
-from chitieu.labels import LABELS
+from chitieu.annotate.corpus import Document
+from chitieu.core import Entity, Target, Value
+from chitieu.extract.link import goal_key, link_targets
+from chitieu.extract.normalize import parse_value
+from chitieu.labels import LABELS, TARGET_VALUE
 from chitieu.lexicon.unicode import name_key
-from chitieu.linking import goal_key, link_targets
-from chitieu.normalize import parse_value
 from chitieu.text import split_words
 
-Entity = dict[str, Any]
-Tuple = dict[str, Any]
 MISSED = "missed"
 SPURIOUS = "spurious"
 VALUE_FIELDS = ("comparator", "number", "min", "max", "unit")
@@ -36,16 +37,16 @@ DEFINITIONS: dict[str, str] = {
     "(not one-to-one).",
     "confusion": "each gold span is counted once, under the label of the predicted span that overlaps it most "
     "(column 'missed' when none does); each predicted span overlapping no gold span is counted once in row 'spurious'.",
-    "tuples": "gold tuples = chitieu.linking.link_targets over the gold spans; predicted tuples = the system's targets "
+    "tuples": "gold tuples = chitieu.extract.link.link_targets over the gold spans; predicted tuples = the system's targets "
     "(for baselines, link_targets over their entities). A predicted tuple matches a gold one when their "
-    "chitieu.linking.tuple_key (indicator text, value text, province name; case-folded) are equal and their "
+    "chitieu.extract.link.tuple_key (indicator text, value text, province name; case-folded) are equal and their "
     "officials' names agree (both none, or equal case-folded); each gold tuple matches at most once. "
     "'without official' repeats the count on tuple_key alone. 'lenient' forgives edges: values match when their "
     "normalised comparator, number, min, max and unit are equal (or, unparsed, their folded texts), indicators "
     "when both are empty or one folded text contains the other; province and official must still agree.",
     "normalisation": "for each gold TARGET_VALUE, the predicted tuple value with the same start and end ('exact'), "
     "else the one overlapping it most ('overlap'); correct when its comparator, number, min, max and unit equal "
-    "chitieu.normalize.parse_value of the gold text. 'exact' is 1.0 by construction (same text, same parser); "
+    "chitieu.extract.normalize.parse_value of the gold text. 'exact' is 1.0 by construction (same text, same parser); "
     "'overlap' shows what boundary errors cost the normalised value.",
     "document errors": "correct = exact match; boundary = overlap, same label, other edges; label = overlap, other "
     "label; missed = gold span no prediction overlaps; spurious = prediction overlapping no gold span.",
@@ -65,22 +66,38 @@ def prf(tp_pred: int, n_pred: int, tp_gold: int, n_gold: int) -> dict[str, float
     return {"precision": _r(p), "recall": _r(r), "f1": _r(2 * p * r / (p + r) if p + r else 0.0)}
 
 
-def overlaps(a: Entity, b: Entity) -> bool:
-    return a["start"] < b["end"] and b["start"] < a["end"]
+class Located(Protocol):
+    """Anything over `[start, end)` of a text: an entity, a target's value."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
 
 
-def overlap_size(a: Entity, b: Entity) -> int:
-    return max(0, min(a["end"], b["end"]) - max(a["start"], b["start"]))
+def overlaps(a: Located, b: Located) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def overlap_size(a: Located, b: Located) -> int:
+    return max(0, min(a.end, b.end) - max(a.start, b.start))
+
+
+def entities_from_json(text: str, entities: Sequence[dict[str, Any]], labels: Sequence[str] = LABELS) -> list[Entity]:
+    """Entities of `text` in their JSON form (`{label, start, end, text?, score?}`; text
+    read from `text` and score 1.0 when absent) of the evaluated labels, as the typed core;
+    others are left out here, as `clean_predictions` would."""
+    return [
+        Entity(label=e["label"], start=e["start"], end=e["end"], text=e["text"] if "text" in e else text[e["start"] : e["end"]], score=e.get("score", 1.0))
+        for e in entities
+        if e["label"] in labels
+    ]
 
 
 def gold_entities(doc: Document, labels: Sequence[str] = LABELS) -> list[Entity]:
     """The gold spans as entities (score 1.0), text read from the document."""
-    out = [
-        {"start": s.start, "end": s.end, "label": s.label, "text": doc.text[s.start : s.end], "score": 1.0}
-        for s in doc.spans
-        if s.label in labels
-    ]
-    return sorted(out, key=lambda e: (e["start"], e["end"]))
+    out = [Entity.of(doc.text, s.start, s.end, s.label, 1.0) for s in doc.spans if s.label in labels]
+    return sorted(out, key=lambda e: (e.start, e.end))
 
 
 def clean_predictions(entities: Sequence[Entity], labels: Sequence[str] = LABELS) -> tuple[list[Entity], int]:
@@ -89,13 +106,13 @@ def clean_predictions(entities: Sequence[Entity], labels: Sequence[str] = LABELS
     BIO cannot hold overlapping spans, so of two overlapping predictions the higher
     score (then the longer, then the earlier) stays; the number dropped is reported.
     """
-    wanted = [e for e in entities if e["label"] in labels and e["end"] > e["start"]]
-    ranked = sorted(wanted, key=lambda e: (-float(e.get("score", 1.0)), -(e["end"] - e["start"]), e["start"]))
+    wanted = [e for e in entities if e.label in labels and e.end > e.start]
+    ranked = sorted(wanted, key=lambda e: (-e.score, -(e.end - e.start), e.start))
     kept: list[Entity] = []
     for e in ranked:
         if not any(overlaps(e, k) for k in kept):
             kept.append(e)
-    kept.sort(key=lambda e: (e["start"], e["end"]))
+    kept.sort(key=lambda e: (e.start, e.end))
     return kept, len(wanted) - len(kept)
 
 
@@ -107,21 +124,21 @@ def bio_sequence(text: str, entities: Sequence[Entity], cuts: Sequence[int] = ()
     """
     points = {0, len(text)} | set(cuts)
     for e in entities:
-        points.update((e["start"], e["end"]))
+        points.update((e.start, e.end))
     for w in split_words(text):
         points.update((w.start, w.end))
     edges = sorted(p for p in points if 0 <= p <= len(text))
     tags: list[str] = []
-    by_start = {e["start"]: e for e in entities}
+    by_start = {e.start: e for e in entities}
     current: Entity | None = None
     for a, _ in zip(edges, edges[1:]):
-        if current is not None and a >= current["end"]:
+        if current is not None and a >= current.end:
             current = None
         if a in by_start:
             current = by_start[a]
-            tags.append(f"B-{current['label']}")
+            tags.append(f"B-{current.label}")
         elif current is not None:
-            tags.append(f"I-{current['label']}")
+            tags.append(f"I-{current.label}")
         else:
             tags.append("O")
     return tags
@@ -135,16 +152,16 @@ def span_scores(texts: Sequence[str], gold: Sequence[Sequence[Entity]], predicte
     """
     y_true, y_pred = [], []
     for text, g, p in zip(texts, gold, predicted, strict=True):
-        cuts = [x for e in list(g) + list(p) for x in (e["start"], e["end"])]
+        cuts = [x for e in list(g) + list(p) for x in (e.start, e.end)]
         y_true.append(bio_sequence(text, g, cuts))
         y_pred.append(bio_sequence(text, p, cuts))
-    n_gold = {label: sum(e["label"] == label for doc in gold for e in doc) for label in labels}
-    n_pred = {label: sum(e["label"] == label for doc in predicted for e in doc) for label in labels}
+    n_gold = {label: sum(e.label == label for doc in gold for e in doc) for label in labels}
+    n_pred = {label: sum(e.label == label for doc in predicted for e in doc) for label in labels}
     exact = {label: 0 for label in labels}
     for g, p in zip(gold, predicted):
-        found = {(e["start"], e["end"], e["label"]) for e in p}
+        found = {(e.start, e.end, e.label) for e in p}
         for e in g:
-            exact[e["label"]] += (e["start"], e["end"], e["label"]) in found
+            exact[e.label] += (e.start, e.end, e.label) in found
 
     report: dict[str, Any] = {}
     if any(n_gold.values()) or any(n_pred.values()):
@@ -170,10 +187,10 @@ def span_scores(texts: Sequence[str], gold: Sequence[Sequence[Entity]], predicte
     totals = [0, 0, 0, 0]
     for label in labels:
         hit_pred = sum(
-            any(overlaps(e, x) for x in g if x["label"] == label) for g, p in zip(gold, predicted) for e in p if e["label"] == label
+            any(overlaps(e, x) for x in g if x.label == label) for g, p in zip(gold, predicted) for e in p if e.label == label
         )
         hit_gold = sum(
-            any(overlaps(e, x) for x in p if x["label"] == label) for g, p in zip(gold, predicted) for e in g if e["label"] == label
+            any(overlaps(e, x) for x in p if x.label == label) for g, p in zip(gold, predicted) for e in g if e.label == label
         )
         counts = (hit_pred, n_pred[label], hit_gold, n_gold[label])
         totals = [t + c for t, c in zip(totals, counts)]
@@ -196,13 +213,13 @@ def confusion(gold: Sequence[Sequence[Entity]], predicted: Sequence[Sequence[Ent
         for e in g:
             touching = [x for x in p if overlaps(e, x)]
             if touching:
-                best = max(touching, key=lambda x: (overlap_size(e, x), x["label"] == e["label"]))
-                matrix[e["label"]][best["label"]] += 1
+                best = max(touching, key=lambda x: (overlap_size(e, x), x.label == e.label))
+                matrix[e.label][best.label] += 1
             else:
-                matrix[e["label"]][MISSED] += 1
+                matrix[e.label][MISSED] += 1
         for x in p:
             if not any(overlaps(e, x) for e in g):
-                matrix[SPURIOUS][x["label"]] += 1
+                matrix[SPURIOUS][x.label] += 1
     return {"rows": rows, "columns": cols, "matrix": matrix}
 
 
@@ -210,39 +227,43 @@ def _fold(name: str | None) -> str | None:
     return None if name is None else name_key(name)
 
 
-def tuple_key(t: Tuple) -> tuple[str, str, str]:
-    """`chitieu.linking.goal_key` of a tuple in JSON form."""
-    return goal_key((t.get("indicator") or {}).get("text"), t["value"]["text"], (t.get("province") or {}).get("name"))
+def _indicator_text(t: Target) -> str | None:
+    return None if t.indicator is None else t.indicator.text
 
 
-def linked(text: str, entities: Sequence[Entity]) -> list[Tuple]:
-    """`chitieu.linking.link_targets` over entities in JSON form, the tuples in JSON form."""
-    return [t.model_dump() for t in link_targets(text, [TypedEntity.from_dict(e) for e in entities])]
+def _province_name(t: Target) -> str:
+    return (None if t.province is None else t.province.name) or ""
 
 
-def official_name(t: Tuple) -> str | None:
-    return _fold((t.get("official") or {}).get("name"))
+def tuple_key(t: Target) -> tuple[str, str, str]:
+    """`chitieu.extract.link.goal_key` of a tuple."""
+    return goal_key(_indicator_text(t), t.value.text, None if t.province is None else t.province.name)
 
 
-def _value_key(t: Tuple) -> tuple[Any, ...]:
-    parsed = parse_value(t["value"]["text"])
+def linked(text: str, entities: Sequence[Entity]) -> list[Target]:
+    """`chitieu.extract.link.link_targets` over entities (gold or a baseline's)."""
+    return link_targets(text, list(entities))
+
+
+def official_name(t: Target) -> str | None:
+    return _fold(None if t.official is None else t.official.name)
+
+
+def _value_key(t: Target) -> tuple[Any, ...]:
+    parsed = parse_value(t.value.text)
     if parsed.number is None and parsed.min is None:
-        return ("text", _fold(t["value"]["text"]))
+        return ("text", _fold(t.value.text))
     return (parsed.comparator, parsed.number, parsed.min, parsed.max, parsed.unit)
 
 
-def _indicators_agree(a: Tuple, b: Tuple) -> bool:
-    x, y = (_fold((t.get("indicator") or {}).get("text")) for t in (a, b))
+def _indicators_agree(a: Target, b: Target) -> bool:
+    x, y = (_fold(_indicator_text(t)) for t in (a, b))
     if x is None or y is None:
         return x is None and y is None
     return x in y or y in x
 
 
-def _province_name(t: Tuple) -> str:
-    return (t.get("province") or {}).get("name") or ""
-
-
-def lenient_match(g: Tuple, t: Tuple) -> bool:
+def lenient_match(g: Target, t: Target) -> bool:
     """Same figure for the same measure, province and official, edges of the spans forgiven."""
     return (
         _province_name(g) == _province_name(t)
@@ -253,8 +274,8 @@ def lenient_match(g: Tuple, t: Tuple) -> bool:
 
 
 def match_tuples(
-    gold: Sequence[Tuple], predicted: Sequence[Tuple], with_official: bool = True, lenient: bool = False
-) -> tuple[list[tuple[Tuple, Tuple]], list[Tuple], list[Tuple]]:
+    gold: Sequence[Target], predicted: Sequence[Target], with_official: bool = True, lenient: bool = False
+) -> tuple[list[tuple[Target, Target]], list[Target], list[Target]]:
     """(matched (gold, predicted) pairs, missed gold tuples, spurious predicted tuples)."""
     free = list(gold)
     pairs, spurious = [], []
@@ -272,7 +293,7 @@ def match_tuples(
     return pairs, free, spurious
 
 
-def tuple_scores(gold: Sequence[Sequence[Tuple]], predicted: Sequence[Sequence[Tuple]]) -> dict[str, Any]:
+def tuple_scores(gold: Sequence[Sequence[Target]], predicted: Sequence[Sequence[Target]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, with_official, lenient in (("with_official", True, False), ("without_official", False, False), ("lenient", True, True)):
         tp = sum(len(match_tuples(g, p, with_official, lenient)[0]) for g, p in zip(gold, predicted, strict=True))
@@ -288,25 +309,25 @@ def _same_number(a: float | None, b: float | None) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def value_agrees(predicted: dict[str, Any], gold_text: str) -> bool:
+def value_agrees(predicted: Value, gold_text: str) -> bool:
     """Do a predicted value's comparator, number, min, max and unit equal the gold text's parse?"""
     truth = parse_value(gold_text)
     for field in VALUE_FIELDS:
-        mine, right = predicted.get(field), getattr(truth, field)
+        mine, right = getattr(predicted, field), getattr(truth, field)
         same = _same_number(mine, right) if field in ("number", "min", "max") else mine == right
         if not same:
             return False
     return True
 
 
-def normalisation_scores(gold: Sequence[Sequence[Entity]], predicted_tuples: Sequence[Sequence[Tuple]]) -> dict[str, Any]:
+def normalisation_scores(gold: Sequence[Sequence[Entity]], predicted_tuples: Sequence[Sequence[Target]]) -> dict[str, Any]:
     counts = {"exact": [0, 0], "overlap": [0, 0]}  # [values compared, values correct]
     for g, tuples in zip(gold, predicted_tuples, strict=True):
-        values = {(t["value"]["start"], t["value"]["end"]): t["value"] for t in tuples}.values()
+        values = {(t.value.start, t.value.end): t.value for t in tuples}.values()
         for e in g:
-            if e["label"] != "TARGET_VALUE":
+            if e.label != TARGET_VALUE:
                 continue
-            same = [v for v in values if v["start"] == e["start"] and v["end"] == e["end"]]
+            same = [v for v in values if v.start == e.start and v.end == e.end]
             if same:
                 kind, value = "exact", same[0]
             else:
@@ -315,22 +336,22 @@ def normalisation_scores(gold: Sequence[Sequence[Entity]], predicted_tuples: Seq
                     continue
                 kind, value = "overlap", max(touching, key=lambda v: overlap_size(e, v))
             counts[kind][0] += 1
-            counts[kind][1] += value_agrees(value, e["text"])
+            counts[kind][1] += value_agrees(value, e.text)
     return {k: {"values": n, "correct": ok, "accuracy": _r(ok / n) if n else None} for k, (n, ok) in counts.items()}
 
 
 def _brief(e: Entity) -> dict[str, Any]:
-    return {"start": e["start"], "end": e["end"], "label": e["label"], "text": e["text"]}
+    return {"start": e.start, "end": e.end, "label": e.label, "text": e.text}
 
 
-def _brief_tuple(t: Tuple) -> dict[str, Any]:
+def _brief_tuple(t: Target) -> dict[str, Any]:
     return {
-        "indicator": (t.get("indicator") or {}).get("text"),
-        "value": t["value"]["text"],
-        "value_start": t["value"]["start"],
-        "value_end": t["value"]["end"],
-        "province": (t.get("province") or {}).get("name"),
-        "official": (t.get("official") or {}).get("name"),
+        "indicator": _indicator_text(t),
+        "value": t.value.text,
+        "value_start": t.value.start,
+        "value_end": t.value.end,
+        "province": None if t.province is None else t.province.name,
+        "official": None if t.official is None else t.official.name,
     }
 
 
@@ -338,8 +359,8 @@ def document_errors(
     doc_id: str,
     gold: Sequence[Entity],
     predicted: Sequence[Entity],
-    gold_tuples: Sequence[Tuple] | None = None,
-    predicted_tuples: Sequence[Tuple] | None = None,
+    gold_tuples: Sequence[Target] | None = None,
+    predicted_tuples: Sequence[Target] | None = None,
 ) -> dict[str, Any]:
     """What went wrong in one document, every gold and predicted span in exactly one place.
 
@@ -347,17 +368,17 @@ def document_errors(
     other label. missed: gold overlapped by no prediction. spurious: prediction
     overlapping no gold span. A gold span overlapped by two predictions is in two pairs.
     """
-    exact = {(e["start"], e["end"], e["label"]) for e in gold}
+    exact = {(e.start, e.end, e.label) for e in gold}
     out: dict[str, Any] = {"id": doc_id, "correct": [], "boundary": [], "label": [], "missed": [], "spurious": []}
     for p in predicted:
-        if (p["start"], p["end"], p["label"]) in exact:
+        if (p.start, p.end, p.label) in exact:
             out["correct"].append(_brief(p))
             continue
         touching = [g for g in gold if overlaps(g, p)]
         if not touching:
             out["spurious"].append(_brief(p))
         for g in touching:
-            kind = "boundary" if g["label"] == p["label"] else "label"
+            kind = "boundary" if g.label == p.label else "label"
             out[kind].append({"gold": _brief(g), "predicted": _brief(p)})
     out["missed"] = [_brief(g) for g in gold if not any(overlaps(g, p) for p in predicted)]
     if gold_tuples is not None and predicted_tuples is not None:
@@ -376,16 +397,17 @@ def evaluate_predictions(
 ) -> dict[str, Any]:
     """Every figure for one system on one set of documents.
 
-    `predictions[i]` is the system's output for `docs[i]`: `{"entities": [...]}` and,
-    for a model, `"targets"` as `Extractor.extract` returns them; when targets are absent
-    they are linked from the entities with chitieu.linking.link_targets.
+    `predictions[i]` is the system's output for `docs[i]` in its JSON form (it may come
+    from disk): `{"entities": [...]}` and, for a model, `"targets"` as `Extractor.extract`
+    returns them; when targets are absent they are linked from the entities with
+    chitieu.extract.link.link_targets. They are read into the typed core here.
     """
     if len(docs) != len(predictions):
         raise ValueError(f"{len(docs)} documents but {len(predictions)} predictions")
     gold = [gold_entities(d, labels) for d in docs]
     predicted, dropped = [], 0
-    for out in predictions:
-        kept, n = clean_predictions(out.get("entities", []), labels)
+    for d, out in zip(docs, predictions):
+        kept, n = clean_predictions(entities_from_json(d.text, out.get("entities", []), labels), labels)
         predicted.append(kept)
         dropped += n
     texts = [d.text for d in docs]
@@ -396,12 +418,12 @@ def evaluate_predictions(
         **span_scores(texts, gold, predicted, labels),
         "confusion": confusion(gold, predicted, labels),
     }
-    gold_tuples: list[list[Tuple]] | None = None
-    pred_tuples: list[list[Tuple]] | None = None
-    if with_tuples and "TARGET_VALUE" in labels:
+    gold_tuples: list[list[Target]] | None = None
+    pred_tuples: list[list[Target]] | None = None
+    if with_tuples and TARGET_VALUE in labels:
         gold_tuples = [linked(d.text, g) for d, g in zip(docs, gold)]
         pred_tuples = [
-            out["targets"] if out.get("targets") is not None else linked(d.text, p)
+            [Target.model_validate(t) for t in out["targets"]] if out.get("targets") is not None else linked(d.text, p)
             for d, out, p in zip(docs, predictions, predicted)
         ]
         result["tuples"] = tuple_scores(gold_tuples, pred_tuples)
@@ -443,9 +465,11 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def card_scores(docs: Sequence[Document], predictions: Sequence[Sequence[Entity]]) -> dict[str, Any]:
-    """The strict (seqeval) span figures kept in a model's card and chitieu.json: micro and per label."""
-    return card_from_strict(span_scores([d.text for d in docs], [gold_entities(d) for d in docs], predictions)["strict"])
+def card_scores(docs: Sequence[Document], predictions: Sequence[Sequence[dict[str, Any]]]) -> dict[str, Any]:
+    """The strict (seqeval) span figures kept in a model's card and chitieu.json: micro and
+    per label. `predictions[i]`: the entities of `docs[i]` in their JSON form."""
+    predicted = [entities_from_json(d.text, p) for d, p in zip(docs, predictions, strict=True)]
+    return card_from_strict(span_scores([d.text for d in docs], [gold_entities(d) for d in docs], predicted)["strict"])
 
 
 def card_from_strict(strict: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ them, and the best one is the value's indicator when it beats "no indicator" by 
 threshold's margin.
 
 `fill_indicators` adds the chosen indicator to each TARGET_VALUE that has no indicator of
-its own in its sentence (`chitieu.linking.pick_indicator` finds none). Fitted on gold
+its own in its sentence (`chitieu.extract.link.pick_indicator` finds none). Fitted on gold
 documents (`fit_indicator_chooser`), it is a JSON file of feature weights in the model
 folder, like the goal classifier: no pickle and no scikit-learn at inference.
 """
@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from chitieu.core import Entity
-from chitieu.linking import pick_indicator
+from chitieu.extract.link import pick_indicator
+from chitieu.labels import INDICATOR, TARGET_VALUE
 from chitieu.model_folder import read_weights_file, write_weights_file
 from chitieu.text import SpanIndex, Token, sentences, split_words
 
@@ -163,7 +164,7 @@ class IndicatorChooser:
     def save(self, directory: Path) -> Path:
         """Write atomically into a model folder (a reload never reads half a file)."""
         fields = {"threshold": self.threshold, "trained_on": self.trained_on}
-        kind = "conditional logit over the indicator candidate spans of a value (chitieu.indicators)"
+        kind = "conditional logit over the indicator candidate spans of a value (chitieu.extract.indicators)"
         return write_weights_file(Path(directory) / INDICATOR_CHOOSER_FILE, FORMAT_VERSION, kind, fields, self.weights)
 
     @classmethod
@@ -203,13 +204,13 @@ def _value_examples(
     out = []
     for members in by_sentence.values():
         for e in members:
-            if e.label == "TARGET_VALUE":
-                out.append((e, [i for i in members if i.label == "INDICATOR"], [o for o in members if o is not e], cache))
+            if e.label == TARGET_VALUE:
+                out.append((e, [i for i in members if i.label == INDICATOR], [o for o in members if o is not e], cache))
     return out
 
 
 def _gold_indicator(value: Entity, indicators: list[Entity], sentence_entities: list[Entity]) -> Entity | None:
-    values = [e for e in sentence_entities if e.label == "TARGET_VALUE"] + [value]
+    values = [e for e in sentence_entities if e.label == TARGET_VALUE] + [value]
     return pick_indicator(value, indicators, values)
 
 
@@ -220,7 +221,7 @@ def training_groups(text: str, entities: Sequence[Entity]) -> list[tuple[list[di
     for value, indicators, others, cache in _value_examples(text, entities):
         _, _, words = cache.of(value.start)
         gold = _gold_indicator(value, indicators, others)
-        blocked = [(o.start, o.end) for o in others if o.label != "INDICATOR"]
+        blocked = [(o.start, o.end) for o in others if o.label != INDICATOR]
         candidates = indicator_candidates(words, (value.start, value.end), blocked)
         rows = [candidate_features(words, c, (value.start, value.end)) for c in candidates]
         hit = next(
@@ -286,5 +287,5 @@ def fill_indicators(
         chosen = chooser.choose(words, (value.start, value.end), blocked)
         if chosen is not None:
             start, end, p = chosen
-            added.append(Entity.of(text, start, end, "INDICATOR", round(p, 4)))
+            added.append(Entity.of(text, start, end, INDICATOR, round(p, 4)))
     return sorted([*entities, *added], key=lambda e: (e.start, e.end))

@@ -19,8 +19,9 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 
 from chitieu.core import Entity, Indicator, Official, Province, Span, Target, Value
+from chitieu.extract.normalize import parse_value
+from chitieu.labels import INDICATOR, OFFICIAL, PROVINCE, TARGET_VALUE
 from chitieu.lexicon.unicode import name_key
-from chitieu.normalize import parse_value
 from chitieu.provinces import resolve
 from chitieu.roles import find_role
 from chitieu.text import SpanIndex, paragraphs, sentences
@@ -204,10 +205,10 @@ def link_targets(text: str, entities: list[Entity], sentence_spans: list[tuple[i
     by_label: dict[str, list[Entity]] = {}
     for e in sorted(entities, key=lambda e: e.start):
         by_label.setdefault(e.label, []).append(e)
-    values = by_label.get("TARGET_VALUE", [])
-    indicators = by_label.get("INDICATOR", [])
-    officials = by_label.get("OFFICIAL", [])
-    provinces = by_label.get("PROVINCE", [])
+    values = by_label.get(TARGET_VALUE, [])
+    indicators = by_label.get(INDICATOR, [])
+    officials = by_label.get(OFFICIAL, [])
+    provinces = by_label.get(PROVINCE, [])
     sentence_index = SpanIndex(sentences(text) if sentence_spans is None else sentence_spans)
     paragraph_spans = SpanIndex(paragraphs(text))
     names = full_names(officials)

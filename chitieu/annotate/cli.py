@@ -13,15 +13,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chitieu.corpus import CORPUS_FILE, SPLIT_NAMES, Document, load_corpus, read_documents, read_splits, require_split_name, update_splits, write_documents
+from chitieu.annotate.corpus import CORPUS_FILE, SPLIT_NAMES, Document, load_corpus, read_documents, read_splits, require_split_name, update_splits, write_documents
+from chitieu.annotate.validate import check_document, validate_path
 from chitieu.files import write_text
-from chitieu.labels import LABELS
+from chitieu.labels import LABELS, TARGET_VALUE
 from chitieu.lexicon.unicode import nfc
 from chitieu.paths import annotations_dir
-from chitieu.validate import check_document, validate_path
 
 if TYPE_CHECKING:
-    from chitieu.formats.common import ConversionReport
+    from chitieu.annotate.formats.common import ConversionReport
 
 app = typer.Typer(help="The gold corpus: validate, stats, split, import, export, preannotate, agree.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -59,7 +59,7 @@ def corpus_stats(directory: Path) -> dict:
     out: dict = {"documents": len(docs), "spans": dict.fromkeys(LABELS, 0), "splits": {}}
     for name in SPLIT_NAMES:
         counts = Counter(s.label for doc_id in splits[name] if doc_id in docs for s in docs[doc_id].spans)
-        with_targets = sum(1 for i in splits[name] if i in docs and any(s.label == "TARGET_VALUE" for s in docs[i].spans))
+        with_targets = sum(1 for i in splits[name] if i in docs and any(s.label == TARGET_VALUE for s in docs[i].spans))
         out["splits"][name] = {
             "documents": len(splits[name]),
             "documents_with_targets": with_targets,
@@ -115,8 +115,8 @@ class AnnotationChoice(str, Enum):
 def _read_any(
     fmt: Format, file: Path, offsets: str, rule: AnnotationChoice, label_config: Optional[Path]
 ) -> tuple[list[Document], "ConversionReport"]:
-    from chitieu.formats import conll, doccano, labelstudio
-    from chitieu.label_config import DEFAULT_MAPPING, parse_label_config
+    from chitieu.annotate.formats import conll, doccano, labelstudio
+    from chitieu.annotate.label_config import DEFAULT_MAPPING, parse_label_config
 
     if fmt is Format.labelstudio:
         mapping = DEFAULT_MAPPING
@@ -147,7 +147,7 @@ def import_(
     to: Annotated[Optional[str], typer.Option(help="Put the new documents in this split instead of hashing their ids")] = None,
 ) -> None:
     """Merge annotations exported from Label Studio (JSON export), doccano or CoNLL into the corpus."""
-    from chitieu.formats.common import ConversionReport  # noqa: F401
+    from chitieu.annotate.formats.common import ConversionReport  # noqa: F401
 
     if to is not None:
         try:
@@ -199,7 +199,7 @@ def import_(
 @app.command("label-config")
 def label_config_() -> None:
     """Print the Label Studio labeling config for chitieu's labels (paste it in the project's Labeling Interface)."""
-    from chitieu.label_config import LABEL_CONFIG
+    from chitieu.annotate.label_config import LABEL_CONFIG
 
     print(LABEL_CONFIG, end="")
 
@@ -213,7 +213,7 @@ def export(
     doccano_form: Annotated[str, typer.Option(help="doccano form: label or entities")] = "label",
 ) -> None:
     """Write the corpus (or one split) as Label Studio tasks, doccano JSONL or CoNLL."""
-    from chitieu.formats import conll, doccano, labelstudio
+    from chitieu.annotate.formats import conll, doccano, labelstudio
 
     docs = load_corpus(_dir(path), split_name)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -240,8 +240,8 @@ def preannotate(
     rules: Annotated[bool, typer.Option(help="Use the transparent rule extractor even if a model exists")] = False,
 ) -> None:
     """Label Studio tasks with predictions, so a new article is corrected rather than annotated from scratch."""
-    from chitieu.formats.labelstudio import prediction_task
-    from chitieu.label_config import LABEL_CONFIG
+    from chitieu.annotate.formats.labelstudio import prediction_task
+    from chitieu.annotate.label_config import LABEL_CONFIG
     from chitieu.predictors import load_span_predictor
 
     predictor, version = load_span_predictor(model, force_rules=rules)
@@ -266,7 +266,7 @@ def agree(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
 ) -> None:
     """Inter-annotator agreement: span and tuple F1 of OTHER against REFERENCE on their shared documents."""
-    from chitieu.agreement import agreement
+    from chitieu.annotate.agreement import agreement
 
     chosen = [label.strip() for label in labels.split(",") if label.strip()]
     try:

@@ -19,8 +19,8 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from chitieu.corpus import Document, Span
-from chitieu.formats.common import (
+from chitieu.annotate.corpus import Document, Span
+from chitieu.annotate.formats.common import (
     ConversionReport,
     ImportFormatError,
     Skipped,
@@ -28,7 +28,7 @@ from chitieu.formats.common import (
     nfc_with_offsets,
     utf16_to_codepoint,
 )
-from chitieu.label_config import DEFAULT_MAPPING, LabelMapping
+from chitieu.annotate.label_config import DEFAULT_MAPPING, LabelMapping
 
 OffsetMode = Literal["auto", "codepoint", "utf16"]
 AnnotationRule = Literal["ground-truth", "latest"]

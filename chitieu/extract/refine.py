@@ -17,12 +17,12 @@ are weakest exactly there:
 - only goals are TARGET_VALUEs: a predicted value whose clause reports a result or an
   estimate (`ước đạt`, `đã`, `lũy kế`, `dự báo`, a tally `15/25 chỉ tiêu đạt`, a share
   `87% dự toán`) and carries no goal word or plan figure is dropped
-  (`chitieu.goals.reports_result`). On the 40 train-only `vnnews-*` articles, which the
+  (`chitieu.extract.goals.reports_result`). On the 40 train-only `vnnews-*` articles, which the
   default model never saw, this lifted TARGET_VALUE F1 from 0.490 to 0.506 without losing a
   correct value; run over the gold itself it rejects 8 of the 332 gold values (2.4%), mostly
   future estimates the annotators kept (`sẽ ... ước đạt 200 km`);
 - with the model folder's goal classifier, a TARGET_VALUE stays only when two of the
-  tagger, the rule goal check and the classifier agree (`chitieu.goal_classifier`);
+  tagger, the rule goal check and the classifier agree (`chitieu.extract.goal_classifier`);
 - an INDICATOR is labelled only in a sentence where a TARGET_VALUE is set: one predicted
   in a sentence without a value is dropped.
 """
@@ -32,9 +32,10 @@ from __future__ import annotations
 import re
 
 from chitieu.core import Entity
-from chitieu.goal_classifier import GoalReader, vote_values
-from chitieu.goals import DocumentCues
+from chitieu.extract.goal_classifier import GoalReader, vote_values
+from chitieu.extract.goals import DocumentCues
 from chitieu.intervals import Occupied
+from chitieu.labels import INDICATOR, PROVINCE, TARGET_VALUE
 from chitieu.lexicon.comparators import SIGN_CHARACTERS, comparator_words
 from chitieu.lexicon.numbers import NUMERAL, SCALE
 from chitieu.lexicon.units import COUNTED_NOUNS, CURRENCIES, PERCENT_POINTS, alternation
@@ -96,7 +97,7 @@ def join_fragments(text: str, entities: list[Entity]) -> list[Entity]:
         last = out[-1] if out else None
         if (
             last is not None
-            and entity.label == last.label in ("INDICATOR", "TARGET_VALUE")
+            and entity.label == last.label in (INDICATOR, TARGET_VALUE)
             and last.end <= entity.start
             and not text[last.end : entity.start].strip()
             and "\n" not in text[last.end : entity.start]
@@ -144,7 +145,7 @@ def refine(
     sentence_spans: list[tuple[int, int]] | None = None,
 ) -> list[Entity]:
     """Entities after the province and value constraints; offsets index `text`. With a goal
-    classifier, TARGET_VALUEs are then put to the vote of `chitieu.goal_classifier`. `skip`
+    classifier, TARGET_VALUEs are then put to the vote of `chitieu.extract.goal_classifier`. `skip`
     names steps of `REFINE_STEPS` to leave out, for ablations; `sentence_spans` are the
     text's sentences when the caller has read them already (`Prepared.sentences`).
 
@@ -159,9 +160,9 @@ def refine(
     cues = DocumentCues(text)
     out: list[Entity] = []
     for entity in entities:
-        if entity.label == "PROVINCE" and "province-gazetteer" not in skip and resolve(entity.text) is None:
+        if entity.label == PROVINCE and "province-gazetteer" not in skip and resolve(entity.text) is None:
             continue
-        if entity.label == "INDICATOR" and "indicator-trim" not in skip:
+        if entity.label == INDICATOR and "indicator-trim" not in skip:
             trimmed = trim_indicator(text, entity)
             if trimmed is None:
                 continue
@@ -171,7 +172,7 @@ def refine(
         out = join_fragments(text, out)
     occupied = Occupied((e.start, e.end) for e in out)
     for i, entity in enumerate(out):
-        if entity.label == "TARGET_VALUE" and "value-completion" not in skip:
+        if entity.label == TARGET_VALUE and "value-completion" not in skip:
             out[i] = complete_value(text, entity, out, occupied)
             # The words a value grew over were free; later values must not take them.
             if out[i].start < entity.start:
@@ -179,13 +180,13 @@ def refine(
             if out[i].end > entity.end:
                 occupied.add(entity.end, out[i].end)
     if "result-check" not in skip:
-        out = [e for e in out if e.label != "TARGET_VALUE" or not _is_result(bounds, cues, e)]
+        out = [e for e in out if e.label != TARGET_VALUE or not _is_result(bounds, cues, e)]
     if goal_classifier is not None and "goal-vote" not in skip:
         out = vote_values(text, out, goal_classifier, cues, sentence_spans)
     if "indicator-needs-value" in skip:
         return out
-    with_values = {bounds.index(e.start) for e in out if e.label == "TARGET_VALUE"}
-    return [e for e in out if e.label != "INDICATOR" or bounds.index(e.start) in with_values]
+    with_values = {bounds.index(e.start) for e in out if e.label == TARGET_VALUE}
+    return [e for e in out if e.label != INDICATOR or bounds.index(e.start) in with_values]
 
 
 def _is_result(bounds: SpanIndex, cues: DocumentCues, entity: Entity) -> bool:

@@ -1,6 +1,6 @@
 """Baselines the trained model must beat, each a function text -> entities.
 
-- `rules`: the hand-written extractor (`chitieu.rules.RuleExtractor`), all four labels.
+- `rules`: the hand-written extractor (`chitieu.evaluate.rules.RuleExtractor`), all four labels.
 - `underthesea`: underthesea's CRF NER, run sentence by sentence, its PER read as
   OFFICIAL and its LOC as PROVINCE. It knows nothing of INDICATOR or TARGET_VALUE, so it
   is scored on PROVINCE and OFFICIAL only and has no tuples.
@@ -20,13 +20,13 @@ from typing import Any
 
 from seqeval.metrics.sequence_labeling import get_entities
 
-from chitieu.labels import LABELS
+from chitieu.labels import LABELS, OFFICIAL, PROVINCE
 from chitieu.lexicon.unicode import base_letter
 from chitieu.text import sentences
 
 Entity = dict[str, Any]
 
-UNDERTHESEA_LABELS: dict[str, str] = {"PER": "OFFICIAL", "LOC": "PROVINCE"}
+UNDERTHESEA_LABELS: dict[str, str] = {"PER": OFFICIAL, "LOC": PROVINCE}
 
 # Administrative words and honorifics the guidelines leave outside a span; underthesea
 # often takes them in. Ho Chi Minh City is labelled whole, so `thành phố`/`TP` before it stays.
@@ -126,7 +126,7 @@ def underthesea_entities(text: str) -> list[Entity]:
 
 @lru_cache(maxsize=1)
 def _rule_extractor() -> Any:
-    from chitieu.rules import RuleExtractor
+    from chitieu.evaluate.rules import RuleExtractor
 
     return RuleExtractor()
 
@@ -136,19 +136,19 @@ def rule_entities(text: str) -> list[Entity]:
 
 
 def available_baselines() -> list[Baseline]:
-    """The baselines that can run here; the rule baseline needs `chitieu.rules`."""
+    """The baselines that can run here; the rule baseline needs `chitieu.evaluate.rules`."""
     out = []
     try:
-        import chitieu.rules  # noqa: F401
+        import chitieu.evaluate.rules  # noqa: F401
 
-        out.append(Baseline("rules", rule_entities, LABELS, "hand-written rules (chitieu.rules), all labels; tuples linked from its entities"))
+        out.append(Baseline("rules", rule_entities, LABELS, "hand-written rules (chitieu.evaluate.rules), all labels; tuples linked from its entities"))
     except ImportError:
         pass
     out.append(
         Baseline(
             "underthesea",
             underthesea_entities,
-            ("PROVINCE", "OFFICIAL"),
+            (PROVINCE, OFFICIAL),
             "underthesea CRF NER: PER as OFFICIAL, LOC as PROVINCE; covers only PROVINCE and OFFICIAL, "
             "so its micro/macro are over those two labels and it has no tuples",
             links_tuples=False,

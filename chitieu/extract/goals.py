@@ -2,12 +2,18 @@
 
 The guidelines label only goals: `Tăng trưởng GRDP ước đạt 3,4%`, `15/25 chỉ tiêu đạt`,
 `đạt 87% dự toán` and forecasts (`dự báo`, `dự tính`) are not targets; a plan figure quoted
-in a results article (`dự toán thu ngân sách (3.400 tỷ đồng)`) is. Two users:
-- the rule baseline (`chitieu.rules`) keeps a value only when `is_stated_goal` finds a goal
-  cue for it;
-- the model's refine stage (`chitieu.refine`) drops a predicted value only when
+in a results article (`dự toán thu ngân sách (3.400 tỷ đồng)`) is.
+
+The figures the test is asked about are the value expressions (`value_candidates`: a
+numeral with a required unit, comparators and ranges, rule V1 of the baseline); `goal_values`
+keeps those `is_stated_goal` vouches for. Three users:
+- the rule baseline (`chitieu.evaluate.rules`) keeps a value only when `is_stated_goal` finds a goal
+  cue for it (`goal_values`);
+- the model's refine stage (`chitieu.extract.refine`) drops a predicted value only when
   `reports_result` finds a result cue and no goal cue: the model has already judged the
-  value, and the cue lists are too short to overrule it on their own.
+  value, and the cue lists are too short to overrule it on their own;
+- the goal vote (`chitieu.extract.goal_classifier`) reads the same value expressions and
+  `goal_values` as its rule opinion.
 Positions are offsets into `sentence`, the sentence that holds the value.
 """
 
@@ -15,9 +21,15 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from chitieu.lexicon.comparators import SIGN_CHARACTERS, comparator_words
 from chitieu.lexicon.cues import GOAL_WORDS, PLAN_WORDS
+from chitieu.lexicon.numbers import NUMERAL, SCALE
+from chitieu.lexicon.units import COUNTED_NOUNS, CURRENCIES, alternation
+from chitieu.text import sentences
 
 _PLAN = "(?:" + "|".join(PLAN_WORDS) + ")"
 GOAL_RE = re.compile("|".join(GOAL_WORDS) + r"|đến năm 20\d\d", re.IGNORECASE)
@@ -163,3 +175,62 @@ def is_stated_goal(sentence: str, start: int, end: int) -> bool:
 def reports_result(sentence: str, start: int, end: int) -> bool:
     """See SentenceCues.reports_result; for many values of one sentence, build SentenceCues once."""
     return SentenceCues(sentence).reports_result(start, end)
+
+
+# ---- value expressions (rule V1 of chitieu.evaluate.rules): what the goal test is asked about
+
+_CURRENCY = alternation(CURRENCIES)
+_COMPARATOR = alternation(comparator_words())
+_COUNTED = alternation(COUNTED_NOUNS)
+_PER_UNIT = r"(?:\s*/\s*[^\W\d_]+){0,2}"
+_VALUE_RE = re.compile(
+    r"(?<![\w/.,])"
+    r"(?:(?P<comp>" + _COMPARATOR + r")\s+|(?P<sign>[" + re.escape(SIGN_CHARACTERS) + r"])\s*)?"
+    r"(?:(?P<mult>gấp\s+(?:" + NUMERAL + r"\s+lần|đôi|rưỡi|ba|hai))"
+    r"|(?P<num>" + NUMERAL + r")"
+    r"(?:(?:\s*%)?\s*(?:[-–—]|đến|tới)\s*" + NUMERAL + r")?"
+    r"(?:\s*%" + _PER_UNIT + r"|\s+điểm phần trăm"
+    r"|(?:\s+" + SCALE + r")?\s+(?:" + _CURRENCY + r"|" + _COUNTED + r")" + _PER_UNIT + r")"
+    r")"
+    r"(?:\s+trở\s+(?:lên|xuống))?"
+    r"(?![^\W_])",
+    re.IGNORECASE,
+)
+
+
+class ValueCandidate(NamedTuple):
+    """A value expression (rule V1) and the sentence it sits in, in offsets of the text."""
+
+    start: int
+    end: int
+    sentence_start: int
+    sentence_end: int
+
+
+_PERIOD_RE = re.compile(r"\d{4}\s*[-–—]\s*\d{4}\b")
+
+
+def value_candidates(text: str, sentence_spans: list[tuple[int, int]] | None = None) -> list[ValueCandidate]:
+    """Every value expression of rule V1, goal or not; periods such as `2021 - 2025` excluded.
+    `sentence_spans`: the text's sentences, when the caller has read them already."""
+    out = []
+    for s_start, s_end in sentences(text) if sentence_spans is None else sentence_spans:
+        sentence = text[s_start:s_end]
+        for m in _VALUE_RE.finditer(sentence):
+            if m.group("num") and _PERIOD_RE.match(sentence, m.start("num")):
+                continue
+            out.append(ValueCandidate(s_start + m.start(), s_start + m.end(), s_start, s_end))
+    return out
+
+
+def goal_values(
+    text: str, candidates: Sequence[ValueCandidate] | None = None, cues: DocumentCues | None = None
+) -> list[tuple[int, int]]:
+    """The (start, end) of the value expressions (`value_candidates`, unless given) that
+    rules V2 and V3 read as goals. `cues` shares one reading of each sentence with other stages."""
+    cues = cues or DocumentCues(text)
+    out = []
+    for c in value_candidates(text) if candidates is None else candidates:
+        if cues.sentence(c.sentence_start, c.sentence_end).is_stated_goal(c.start - c.sentence_start, c.end - c.sentence_start):
+            out.append((c.start, c.end))
+    return out

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from chitieu.corpus import CORPUS_FILE, SPLIT_NAMES, SPLITS_FILE, Document
+from chitieu.annotate.corpus import CORPUS_FILE, SPLIT_NAMES, SPLITS_FILE, Document
 from chitieu.labels import LABELS
 
 # Characters a span may not start or end on (white space is checked separately). `%` and

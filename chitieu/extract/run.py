@@ -1,18 +1,20 @@
-"""The run stage: windows -> per-position tag probabilities, batched by length.
+"""Stage 2, run: windows -> per-position tag probabilities, batched by length.
 
+Reads `Prepared.windows` (of one article, or pooled from many: the service's micro-batcher
+calls the runner on the windows of concurrent requests at once); writes one probability row
+per window position, which decode (stage 3) reads. `WindowRunner` is the stage's type;
 `TorchRunner` wraps a tagger's forward (a transformers token-classification model through
 `for_model`, or training's own tagger), so inference and dev evaluation batch and score
-windows the same way. It is the `pipeline.WindowRunner` of a loaded model folder.
+windows the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
-from chitieu.pipeline import batches
 from chitieu.windows import Window
 
 #: The share of a batch's positions that may be padding before a shorter window starts a
@@ -22,6 +24,28 @@ MAX_PADDING = 0.1
 #: kernels and buffers for every input shape they meet: with any width from 3 to 256 a
 #: server's memory grew by 1.5 GB over 400 shapes (bf16), with multiples of 32 it stays flat.
 PAD_MULTIPLE = 32
+
+
+class WindowRunner(Protocol):
+    """The model stage: class probabilities for every position of every window."""
+
+    def __call__(self, windows: Sequence[Window], /) -> list[np.ndarray]: ...
+
+
+def batches(
+    windows: Sequence[Window], batch_size: int, pad_id: int, multiple: int = 1
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Padded input ids and attention masks, longest-first so padding stays small; widths
+    rounded up to `multiple` (a model runner keeps the number of shapes it meets small)."""
+    for k in range(0, len(windows), batch_size):
+        chunk = windows[k : k + batch_size]
+        width = -(-max(len(w.input_ids) for w in chunk) // multiple) * multiple
+        ids = np.full((len(chunk), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(chunk), width), dtype=np.int64)
+        for row, w in enumerate(chunk):
+            ids[row, : len(w.input_ids)] = w.input_ids
+            mask[row, : len(w.input_ids)] = 1
+        yield ids, mask
 
 
 def length_groups(lengths: Sequence[int], max_batch: int, max_padding: float = MAX_PADDING) -> list[list[int]]:

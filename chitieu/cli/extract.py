@@ -56,7 +56,7 @@ def extract_command(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
 ) -> None:
     """Extract entities and target tuples from articles."""
-    from chitieu.extractor import Extractor
+    from chitieu.extract.extractor import Extractor
 
     try:
         folder = resolve_model_folder(model, models_dir())

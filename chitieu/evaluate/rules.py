@@ -21,13 +21,13 @@ OFFICIAL
 Bylines and photographers are never matched: they carry no title.
 
 TARGET_VALUE (0.7)
-- V1 a value expression: optional comparator words or signs (`chitieu.lexicon.comparators`:
+- V1 a value expression (`chitieu.extract.goals.value_candidates`, which the goal vote reads too): optional comparator words or signs (`chitieu.lexicon.comparators`:
   `từ`, `trên`, `khoảng`, `không vượt quá`, `trên dưới`, ..., `≥ ≤ > < ~`), a numeral or a range
   (`8 - 8,5`, `7,5% đến 8%`), an optional scale word, and a unit that is required: `%`, `điểm phần trăm`, a currency, or a
   counted noun from `chitieu.lexicon.units.COUNTED_NOUNS`; then an optional per-unit suffix (`/người/năm`) and
   `trở lên`/`trở xuống`. `gấp N lần` and `gấp đôi` are values too. Bare numbers are not:
   without a unit they are too often dates, counts of tasks or ranks.
-- V2 only goals (`chitieu.goals.is_stated_goal`): a plan figure (the value right after `kế hoạch`/`dự toán`/`chỉ tiêu`
+- V2 only goals (`chitieu.extract.goals.is_stated_goal`): a plan figure (the value right after `kế hoạch`/`dự toán`/`chỉ tiêu`
   and a few words, `vượt chỉ tiêu` and `87% dự toán` excepted, or quoted after one in
   brackets or after `là`), or the value's clause (split at `;`, `,`, brackets) has a goal cue
   (`phấn đấu`, `mục tiêu`, `chỉ tiêu`, `kế hoạch`, `dự toán`, `đề ra`, `đặt ra`,
@@ -52,14 +52,11 @@ INDICATOR (0.5), for each TARGET_VALUE:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Literal, NamedTuple
+from typing import Literal
 
-from chitieu.goals import CLAUSE_BREAK_RE, DocumentCues
-from chitieu.lexicon.comparators import SIGN_CHARACTERS, comparator_words
+from chitieu.extract.goals import CLAUSE_BREAK_RE, goal_values
+from chitieu.labels import INDICATOR, OFFICIAL, PROVINCE, TARGET_VALUE
 from chitieu.lexicon.cues import GOAL_WORDS
-from chitieu.lexicon.numbers import NUMERAL, SCALE
-from chitieu.lexicon.units import COUNTED_NOUNS, CURRENCIES, alternation
 from chitieu.provinces import find_mentions, match_key
 from chitieu.roles import HEAD_RE, SURNAME_KEYS, has_stop_word
 from chitieu.text import sentences
@@ -71,23 +68,6 @@ OFFICIAL_REPEAT_SCORE = 0.75
 VALUE_SCORE = 0.7
 INDICATOR_SCORE = 0.5
 
-_CURRENCY = alternation(CURRENCIES)
-_COMPARATOR = alternation(comparator_words())
-_COUNTED = alternation(COUNTED_NOUNS)
-_PER_UNIT = r"(?:\s*/\s*[^\W\d_]+){0,2}"
-_VALUE_RE = re.compile(
-    r"(?<![\w/.,])"
-    r"(?:(?P<comp>" + _COMPARATOR + r")\s+|(?P<sign>[" + re.escape(SIGN_CHARACTERS) + r"])\s*)?"
-    r"(?:(?P<mult>gấp\s+(?:" + NUMERAL + r"\s+lần|đôi|rưỡi|ba|hai))"
-    r"|(?P<num>" + NUMERAL + r")"
-    r"(?:(?:\s*%)?\s*(?:[-–—]|đến|tới)\s*" + NUMERAL + r")?"
-    r"(?:\s*%" + _PER_UNIT + r"|\s+điểm phần trăm"
-    r"|(?:\s+" + SCALE + r")?\s+(?:" + _CURRENCY + r"|" + _COUNTED + r")" + _PER_UNIT + r")"
-    r")"
-    r"(?:\s+trở\s+(?:lên|xuống))?"
-    r"(?![^\W_])",
-    re.IGNORECASE,
-)
 _INDICATOR_STOP_RE = re.compile(
     r"(?<!\w)(?:" + "|".join(GOAL_WORDS) + r"|đưa|nâng|đảm bảo|bảo đảm|"
     r"giao|trong đó|cụ thể|với|để|nhằm)(?!\w)",
@@ -113,45 +93,7 @@ _COMPANY_RE = re.compile(
     r"Ngân hàng|ngân hàng|Phòng Thương mại|VCCI|doanh nghiệp|Doanh nghiệp)(?!\w)"
 )
 
-_PRIORITY = {"PROVINCE": 0, "OFFICIAL": 1, "TARGET_VALUE": 2, "INDICATOR": 3}
-
-
-class ValueCandidate(NamedTuple):
-    """A value expression (rule V1) and the sentence it sits in, in offsets of the text."""
-
-    start: int
-    end: int
-    sentence_start: int
-    sentence_end: int
-
-
-_PERIOD_RE = re.compile(r"\d{4}\s*[-–—]\s*\d{4}\b")
-
-
-def value_candidates(text: str, sentence_spans: list[tuple[int, int]] | None = None) -> list[ValueCandidate]:
-    """Every value expression of rule V1, goal or not; periods such as `2021 - 2025` excluded.
-    `sentence_spans`: the text's sentences, when the caller has read them already."""
-    out = []
-    for s_start, s_end in sentences(text) if sentence_spans is None else sentence_spans:
-        sentence = text[s_start:s_end]
-        for m in _VALUE_RE.finditer(sentence):
-            if m.group("num") and _PERIOD_RE.match(sentence, m.start("num")):
-                continue
-            out.append(ValueCandidate(s_start + m.start(), s_start + m.end(), s_start, s_end))
-    return out
-
-
-def goal_values(
-    text: str, candidates: Sequence[ValueCandidate] | None = None, cues: DocumentCues | None = None
-) -> list[tuple[int, int]]:
-    """The (start, end) of the value expressions (`value_candidates`, unless given) that
-    rules V2 and V3 read as goals. `cues` shares one reading of each sentence with other stages."""
-    cues = cues or DocumentCues(text)
-    out = []
-    for c in value_candidates(text) if candidates is None else candidates:
-        if cues.sentence(c.sentence_start, c.sentence_end).is_stated_goal(c.start - c.sentence_start, c.end - c.sentence_start):
-            out.append((c.start, c.end))
-    return out
+_PRIORITY = {PROVINCE: 0, OFFICIAL: 1, TARGET_VALUE: 2, INDICATOR: 3}
 
 
 def _span(text: str, start: int, end: int, label: str, score: float) -> dict:
@@ -192,13 +134,13 @@ class RuleExtractor:
         self.era = era
 
     def predict(self, text: str) -> list[dict]:
-        spans = [_span(text, a, b, "PROVINCE", PROVINCE_SCORE) for a, b, _ in find_mentions(text, self.era)]
+        spans = [_span(text, a, b, PROVINCE, PROVINCE_SCORE) for a, b, _ in find_mentions(text, self.era)]
         province_ranges = [(s["start"], s["end"]) for s in spans]
         spans += self._officials(text, province_ranges)
         values = self._values(text)
         spans += values
         taken = _resolve_overlaps(spans)
-        spans = taken + self._indicators(text, [s for s in taken if s["label"] == "TARGET_VALUE"], taken)
+        spans = taken + self._indicators(text, [s for s in taken if s["label"] == TARGET_VALUE], taken)
         return sorted(_resolve_overlaps(spans), key=lambda s: (s["start"], s["end"]))
 
     # ---- OFFICIAL -------------------------------------------------------------------
@@ -227,7 +169,7 @@ class RuleExtractor:
             title = text[name[1] + sep.end() : name[1] + sep.end() + 80] if sep else ""
             if sep and HEAD_RE.match(match_key(title)) and not _COMPANY_RE.search(" ".join(title.split()[:8])):
                 found[name] = OFFICIAL_APPOSITION_SCORE
-        spans = [_span(text, a, b, "OFFICIAL", s) for (a, b), s in found.items()]
+        spans = [_span(text, a, b, OFFICIAL, s) for (a, b), s in found.items()]
         full_names = {text[a:b] for a, b in found}
         short_forms = set()
         for n in full_names:
@@ -236,17 +178,17 @@ class RuleExtractor:
         for n in full_names:
             for m in re.finditer(r"(?<!\w)" + re.escape(n) + r"(?!\w)", text):
                 if (m.start(), m.end()) not in found:
-                    spans.append(_span(text, m.start(), m.end(), "OFFICIAL", OFFICIAL_REPEAT_SCORE))
+                    spans.append(_span(text, m.start(), m.end(), OFFICIAL, OFFICIAL_REPEAT_SCORE))
         if short_forms:
             alternatives = "|".join(re.escape(s) for s in sorted(short_forms, key=len, reverse=True))
             for m in re.finditer(r"(?<!\w)" + _HONORIFIC + r"\s+(" + alternatives + r")(?![\w])(?!\s+[A-ZĐ])", text):
-                spans.append(_span(text, m.start(1), m.end(1), "OFFICIAL", OFFICIAL_REPEAT_SCORE))
+                spans.append(_span(text, m.start(1), m.end(1), OFFICIAL, OFFICIAL_REPEAT_SCORE))
         return spans
 
     # ---- TARGET_VALUE ---------------------------------------------------------------
 
     def _values(self, text: str) -> list[dict]:
-        return [_span(text, start, end, "TARGET_VALUE", VALUE_SCORE) for start, end in goal_values(text)]
+        return [_span(text, start, end, TARGET_VALUE, VALUE_SCORE) for start, end in goal_values(text)]
 
     # ---- INDICATOR ------------------------------------------------------------------
 
@@ -256,7 +198,7 @@ class RuleExtractor:
         for value in values:
             span = self._indicator_before(text, value, occupied) or self._indicator_after(text, value, occupied)
             if span:
-                out.append(_span(text, span[0], span[1], "INDICATOR", INDICATOR_SCORE))
+                out.append(_span(text, span[0], span[1], INDICATOR, INDICATOR_SCORE))
                 occupied.append(span)
                 occupied.sort()
         return out

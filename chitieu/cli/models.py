@@ -128,8 +128,8 @@ def fit_goals(
     NEW`, as a new version on new gold in seconds while the tagger's retraining waits. Both
     read only the text around values, never the tagger's output, so they may be fitted on
     more documents than the tagger saw; the model card records the documents of each."""
-    from chitieu.corpus import corpus_hash, load_corpus
-    from chitieu.goal_classifier import fit_goal_classifier
+    from chitieu.annotate.corpus import corpus_hash, load_corpus
+    from chitieu.extract.goal_classifier import fit_goal_classifier
     from chitieu.paths import annotations_dir
 
     folder, meta = _folder_and_meta(name, directory)
@@ -154,7 +154,7 @@ def fit_goals(
     meta["goal_classifier"] = goals.trained_on
     console.print(f"wrote {path}: {goals.trained_on}")
     if indicators:
-        from chitieu.indicators import fit_indicator_chooser
+        from chitieu.extract.indicators import fit_indicator_chooser
 
         try:
             chooser = fit_indicator_chooser(docs, l2=indicator_l2)
@@ -177,9 +177,9 @@ def measure(
     """Re-measure a model's recorded test figures with this chitieu's pipeline, so that
     `promote` compares like with like (chitieu.json and metrics.json; the card keeps its
     training-time table)."""
-    from chitieu.corpus import corpus_hash, load_corpus
-    from chitieu.extractor import Extractor
-    from chitieu.metrics import card_scores
+    from chitieu.annotate.corpus import corpus_hash, load_corpus
+    from chitieu.evaluate.metrics import card_scores
+    from chitieu.extract.extractor import Extractor
     from chitieu.paths import annotations_dir
 
     folder, meta = _folder_and_meta(name, directory)

@@ -2,7 +2,7 @@
 
 A document is `{"id", "text", "spans": [{"start", "end", "label", "text"}], "meta"}`,
 text NFC, offsets `[start, end)` in code points. This module reads and writes; the checks
-that a corpus follows the guidelines live in `chitieu.validate`.
+that a corpus follows the guidelines live in `chitieu.annotate.validate`.
 """
 
 from __future__ import annotations

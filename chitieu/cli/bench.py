@@ -478,7 +478,7 @@ def run_served(
 
 
 def profile_stages(folder: Path, engine: str, articles: Sequence[Article]) -> Stages:
-    from chitieu.extractor import Extractor
+    from chitieu.extract.extractor import Extractor
 
     extractor = Extractor.load(folder, device="cpu", engine=engine)
     extractor.extract(articles[0].text)
@@ -496,10 +496,10 @@ def profile_stages(folder: Path, engine: str, articles: Sequence[Article]) -> St
 
 
 def measure_quality(folder: Path, engines: Sequence[str], split: str, annotations: Path, limit: int | None) -> list[Quality]:
-    from chitieu.corpus import load_corpus
-    from chitieu.evaluate_cli import model_predictions
-    from chitieu.extractor import Extractor
-    from chitieu.metrics import evaluate_predictions
+    from chitieu.annotate.corpus import load_corpus
+    from chitieu.evaluate.cli import model_predictions
+    from chitieu.evaluate.metrics import evaluate_predictions
+    from chitieu.extract.extractor import Extractor
 
     docs = load_corpus(annotations, split)[:limit]
     out = []
@@ -520,7 +520,7 @@ def measure_quality(folder: Path, engines: Sequence[str], split: str, annotation
 def measure_compute(folder: Path, articles: Sequence[Article], kinds: Sequence[str]) -> Compute:
     from transformers import AutoConfig
 
-    from chitieu.extractor import Extractor
+    from chitieu.extract.extractor import Extractor
 
     shape = EncoderShape.of_config(AutoConfig.from_pretrained(str(folder)))
     # Windows as the served model cuts them (the tokenizer only; the weights are not needed).

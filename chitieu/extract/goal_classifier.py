@@ -4,9 +4,9 @@ The tagger's commonest error is a figure taken for a goal or missed as one: the 
 rests on a few cue words (`phấn đấu`, `ước đạt`, `dự toán`, `đã`), and ~300 gold values are
 too few for a fine-tuned encoder to learn them reliably. Two cheaper readers of the same
 cues disagree with it in different places:
-- the rule baseline's goal check (`chitieu.rules.goal_values`), written from the guidelines;
+- the rule goal check (`chitieu.extract.goals.goal_values`, the rule baseline's), written from the guidelines;
 - `GoalClassifier`, a logistic regression over the words around every value expression of
-  rule V1 (`chitieu.rules.value_candidates`), fitted on the same training documents as the
+  rule V1 (`chitieu.extract.goals.value_candidates`), fitted on the same training documents as the
   tagger. It is a JSON file of feature weights in the model folder: no pickle, no
   scikit-learn at inference.
 
@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from chitieu.core import Entity
-from chitieu.goals import DocumentCues
+from chitieu.extract.goals import DocumentCues, ValueCandidate, goal_values, value_candidates
 from chitieu.intervals import Occupied
+from chitieu.labels import TARGET_VALUE
 from chitieu.model_folder import read_weights_file, write_weights_file
-from chitieu.rules import ValueCandidate, goal_values, value_candidates
 
 GOAL_CLASSIFIER_FILE = "goal_classifier.json"
 FORMAT_VERSION = 1
@@ -80,7 +80,7 @@ class _SentenceWords:
 
 class FeatureContext:
     """What the features of one document's value expressions share: each sentence's cues
-    (`chitieu.goals.DocumentCues`) and words, read once, so a document costs time in
+    (`chitieu.extract.goals.DocumentCues`) and words, read once, so a document costs time in
     proportion to its length, not to values x sentence length."""
 
     def __init__(self, text: str, cues: DocumentCues | None = None) -> None:
@@ -97,7 +97,7 @@ class FeatureContext:
 def candidate_features(text: str, candidate: ValueCandidate, context: FeatureContext | None = None) -> dict[str, float]:
     """Binary features of one value expression: the words before and after it in its
     sentence (nearest three by position), its clause and sentence, the goal and result
-    checks of `chitieu.goals`, and the words of the expression itself. Pass one `context`
+    checks of `chitieu.extract.goals`, and the words of the expression itself. Pass one `context`
     for all the expressions of a document."""
     context = context or FeatureContext(text)
     cues = context.cues.sentence(candidate.sentence_start, candidate.sentence_end)
@@ -167,7 +167,7 @@ class GoalClassifier:
     def save(self, directory: Path) -> Path:
         """Write atomically into a model folder (a reload never reads half a file)."""
         fields = {"threshold": self.threshold, "intercept": round(self.intercept, 6), "trained_on": self.trained_on}
-        kind = "logistic regression over value-expression cue features (chitieu.goal_classifier)"
+        kind = "logistic regression over value-expression cue features (chitieu.extract.goal_classifier)"
         return write_weights_file(Path(directory) / GOAL_CLASSIFIER_FILE, FORMAT_VERSION, kind, fields, self.weights)
 
     @classmethod
@@ -187,7 +187,7 @@ def fit_goal_classifier(documents: Sequence[Any], *, c: float = 1.0, threshold: 
 
     rows, labels = [], []
     for doc in documents:
-        gold = [(s.start, s.end) for s in doc.spans if s.label == "TARGET_VALUE"]
+        gold = [(s.start, s.end) for s in doc.spans if s.label == TARGET_VALUE]
         context = FeatureContext(doc.text)
         for candidate in value_candidates(doc.text):
             rows.append(candidate_features(doc.text, candidate, context))
@@ -222,10 +222,10 @@ def vote_values(
     candidates = value_candidates(text, sentence_spans)
     rules = set(goal_values(text, candidates, cues))
     learned = classifier.goals(text, candidates)
-    kept = [e for e in entities if e.label != "TARGET_VALUE" or (e.start, e.end) in rules or (e.start, e.end) in learned]
+    kept = [e for e in entities if e.label != TARGET_VALUE or (e.start, e.end) in rules or (e.start, e.end) in learned]
     taken = Occupied((e.start, e.end) for e in kept)
     for (start, end), p in learned.items():
         if (start, end) in rules and not taken.overlaps(start, end):
-            kept.append(Entity.of(text, start, end, "TARGET_VALUE", round(p, 4)))
+            kept.append(Entity.of(text, start, end, TARGET_VALUE, round(p, 4)))
             taken.add(start, end)
     return sorted(kept, key=lambda e: (e.start, e.end))

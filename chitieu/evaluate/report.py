@@ -12,15 +12,16 @@ import html
 import io
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from chitieu.evaluate.metrics import DEFINITIONS
 from chitieu.files import write_text
-from chitieu.labels import LABELS
-from chitieu.metrics import DEFINITIONS
+from chitieu.labels import INDICATOR, LABELS, OFFICIAL, PROVINCE, TARGET_VALUE
 
-LABEL_COLOURS = {"PROVINCE": "#cfe8ff", "OFFICIAL": "#e6dcff", "INDICATOR": "#d4f5d4", "TARGET_VALUE": "#fff0a8"}
+LABEL_COLOURS = {PROVINCE: "#cfe8ff", OFFICIAL: "#e6dcff", INDICATOR: "#d4f5d4", TARGET_VALUE: "#fff0a8"}
 MAX_DOCUMENTS_SHOWN = 60
 
 
@@ -35,7 +36,7 @@ def build_report(
     """`splits[name]` = {"documents": n, "systems": [system, ...], "compare": ... | None}.
 
     A system is {"name", "kind" ("model" or "baseline"), "model" (info or None), "note",
-    "labels", "seconds", "metrics" (chitieu.metrics.evaluate_predictions)}; the first
+    "labels", "seconds", "metrics" (chitieu.evaluate.metrics.evaluate_predictions)}; the first
     system of a split is the one whose errors the HTML shows.
     """
     return {
@@ -238,40 +239,56 @@ def _compare_table(comparison: Mapping[str, Any], names: tuple[str, str]) -> str
     )
 
 
-def highlight(text: str, spans: Sequence[Mapping[str, Any]]) -> str:
-    """The text with each span in a coloured, titled <span>; `spans` must not overlap.
+@dataclass(frozen=True)
+class Marked:
+    """A span to colour in a document: its label, and `status` (missed, spurious, boundary,
+    label; empty when correct), which adds an outline."""
 
-    A span may carry `status` (missed, spurious, boundary, label) which adds an outline.
-    """
+    start: int
+    end: int
+    label: str
+    status: str = ""
+
+    @classmethod
+    def from_brief(cls, brief: Mapping[str, Any], status: str) -> "Marked":
+        """From a span of `metrics.document_errors` in its JSON form (`{start, end, label, text}`)."""
+        return cls(brief["start"], brief["end"], brief["label"], status)
+
+
+def highlight(text: str, spans: Sequence[Marked]) -> str:
+    """The text with each span in a coloured, titled <span>; `spans` must not overlap."""
     out, pos = [], 0
-    for s in sorted(spans, key=lambda s: s["start"]):
-        if s["start"] < pos:
+    for s in sorted(spans, key=lambda s: s.start):
+        if s.start < pos:
             continue
-        out.append(_e(text[pos : s["start"]]))
-        status = s.get("status", "")
-        colour = LABEL_COLOURS.get(s["label"], "#eee")
-        title = f"{s['label']} {status}".strip()
-        out.append(f'<span class="e {_e(status)}" style="background:{colour}" title="{_e(title)}">{_e(text[s["start"]:s["end"]])}</span>')
-        pos = s["end"]
+        out.append(_e(text[pos : s.start]))
+        colour = LABEL_COLOURS.get(s.label, "#eee")
+        title = f"{s.label} {s.status}".strip()
+        out.append(f'<span class="e {_e(s.status)}" style="background:{colour}" title="{_e(title)}">{_e(text[s.start:s.end])}</span>')
+        pos = s.end
     out.append(_e(text[pos:]))
     return "".join(out)
 
 
-def _document_spans(errors: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    gold: dict[tuple[int, int, str], dict[str, Any]] = {}
-    predicted: dict[tuple[int, int, str], dict[str, Any]] = {}
+def _document_spans(errors: Mapping[str, Any]) -> tuple[list[Marked], list[Marked]]:
+    """The gold and the predicted spans of one document's errors (read from the report), each once."""
+    gold: dict[tuple[int, int, str], Marked] = {}
+    predicted: dict[tuple[int, int, str], Marked] = {}
+
+    def key(e: Mapping[str, Any]) -> tuple[int, int, str]:
+        return e["start"], e["end"], e["label"]
+
     for e in errors["correct"]:
-        gold[(e["start"], e["end"], e["label"])] = {**e, "status": ""}
-        predicted[(e["start"], e["end"], e["label"])] = {**e, "status": ""}
+        gold[key(e)] = predicted[key(e)] = Marked.from_brief(e, "")
     for kind in ("boundary", "label"):
         for pair in errors[kind]:
             g, p = pair["gold"], pair["predicted"]
-            gold.setdefault((g["start"], g["end"], g["label"]), {**g, "status": kind})
-            predicted.setdefault((p["start"], p["end"], p["label"]), {**p, "status": kind})
+            gold.setdefault(key(g), Marked.from_brief(g, kind))
+            predicted.setdefault(key(p), Marked.from_brief(p, kind))
     for e in errors["missed"]:
-        gold[(e["start"], e["end"], e["label"])] = {**e, "status": "missed"}
+        gold[key(e)] = Marked.from_brief(e, "missed")
     for e in errors["spurious"]:
-        predicted[(e["start"], e["end"], e["label"])] = {**e, "status": "spurious"}
+        predicted[key(e)] = Marked.from_brief(e, "spurious")
     return list(gold.values()), list(predicted.values())
 
 

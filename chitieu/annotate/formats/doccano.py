@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from chitieu.corpus import Document, Span
-from chitieu.formats.common import ConversionReport, nfc_with_offsets
+from chitieu.annotate.corpus import Document, Span
+from chitieu.annotate.formats.common import ConversionReport, nfc_with_offsets
 
 DoccanoForm = Literal["label", "entities"]
 _KNOWN = {"text", "label", "entities", "relations", "id", "meta"}

@@ -1,11 +1,12 @@
-"""The extraction contract, the same for the CLI, the evaluator and the service.
+"""The facade over the extraction stages (`chitieu.extract.stages`): the extraction
+contract, the same for the CLI, the evaluator, batch and the service.
 
 `Extractor.extraction(prepared, probs)` returns the typed `chitieu.core.Extraction`;
 `Extractor.extract(text)` (and `finish`) return it as its JSON form
   {"id", "model": {name, version, base}, "entities": [...], "targets": [...]}
 dumped from that model, which `serve/schemas.py` also answers with, so the CLI and HTTP
-outputs are one thing. The stage methods (`prepare`, `run`, `finish`) let the service
-pool the model stage across concurrent requests.
+outputs are one thing. The stage methods (`prepare` is stage 1, `run` stage 2, `finish`
+walks `stages.STAGES`) let the service pool the model stage across concurrent requests.
 """
 
 from __future__ import annotations
@@ -18,16 +19,13 @@ import numpy as np
 
 from chitieu.core import Extraction, ModelRef
 from chitieu.encoders.base import WordPieceAdapter
-from chitieu.goal_classifier import GoalClassifier
-from chitieu.indicators import IndicatorChooser, fill_indicators
+from chitieu.extract.goal_classifier import GoalClassifier
+from chitieu.extract.indicators import IndicatorChooser
+from chitieu.extract.prepare import Prepared, prepare
+from chitieu.extract.run import WindowRunner
+from chitieu.extract.stages import Article, Parts, walk
 from chitieu.labels import LABELS
-from chitieu.linking import link_targets
-from chitieu.pipeline import Prepared, WindowRunner, decode, map_back, prepare
-from chitieu.refine import REFINE_STEPS, refine
 from chitieu.windows import DEFAULT_OVERLAP_TOKENS, Window
-
-#: The post-tagger steps an ablation can switch off, in pipeline order.
-COMPONENTS = (*REFINE_STEPS, "indicator-chooser")
 
 
 class Extractor:
@@ -56,8 +54,8 @@ class Extractor:
     def load(cls, directory: Path, device: str = "auto", batch_size: int = 8, engine: str = "auto") -> "Extractor":
         """`engine`: fp32, int8, bf16, fp16 or auto (chitieu.engines)."""
         from chitieu.engines import resolve_engine
+        from chitieu.extract.run import TorchRunner
         from chitieu.model_folder import load_model_folder
-        from chitieu.runner import TorchRunner
 
         model, adapter, meta = load_model_folder(directory, device, engine)
         chosen = resolve_engine(engine, model.device.type)
@@ -86,19 +84,15 @@ class Extractor:
         return self.runner(windows)
 
     def extraction(self, prepared: Prepared, probs: Sequence[np.ndarray], skip: frozenset[str] = frozenset()) -> Extraction:
-        """Decode -> refine -> indicator chooser -> link; `skip` leaves out steps by name
-        (`COMPONENTS`) for ablations."""
-        text, spans = prepared.text, prepared.sentences
-        entities = refine(text, decode(prepared, probs), self.goal_classifier, skip & set(REFINE_STEPS), spans)
-        if self.indicator_chooser is not None and "indicator-chooser" not in skip:
-            entities = fill_indicators(text, entities, self.indicator_chooser, spans)
-        entities, targets = map_back(prepared, entities, link_targets(text, entities, spans))
+        """Stages 3-7 (`stages.STAGES`, in order) over one prepared article; `skip` leaves
+        out steps by name (`stages.COMPONENTS`) for ablations."""
+        article = walk(Article(prepared, probs), Parts(self.goal_classifier, self.indicator_chooser, skip))
         info = self.info
         return Extraction(
             id=prepared.doc_id,
             model=ModelRef(name=info["name"], version=info["version"], base=info["base"]),
-            entities=entities,
-            targets=targets,
+            entities=article.entities,
+            targets=article.targets,
         )
 
     def finish(self, prepared: Prepared, probs: Sequence[np.ndarray], skip: frozenset[str] = frozenset()) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """`chitieu evaluate`: a model (and baselines) on a gold split -> report.json + report.html.
 
 The lead mounts the command with `app.command("evaluate")(evaluate)`; `app` here is a
-one-command typer app so the module also runs alone (`python -m chitieu.evaluate_cli`).
+one-command typer app so the module also runs alone (`python -m chitieu.evaluate.cli`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
-from chitieu.baselines import Baseline, available_baselines
-from chitieu.corpus import Document, corpus_hash, load_corpus
+from chitieu.annotate.corpus import Document, corpus_hash, load_corpus
+from chitieu.evaluate.baselines import Baseline, available_baselines
+from chitieu.evaluate.metrics import compare, evaluate_predictions
+from chitieu.evaluate.report import build_report, write_report
 from chitieu.labels import LABELS
-from chitieu.metrics import compare, evaluate_predictions
 from chitieu.model_folder import ModelFolderError, read_meta, resolve_model_folder
 from chitieu.paths import annotations_dir, models_dir
-from chitieu.report import build_report, write_report
 
 app = typer.Typer(help="Evaluate a model against the gold corpus.", pretty_exceptions_show_locals=False)
 console = Console()
@@ -39,7 +39,7 @@ def resolve_model(model: str | None) -> Path:
 
 def load_extractor(folder: Path) -> Any:
     """Separate so tests can put a fake extractor in its place."""
-    from chitieu.extractor import Extractor
+    from chitieu.extract.extractor import Extractor
 
     return Extractor.load(folder)
 
@@ -96,7 +96,7 @@ def evaluate_model(extractor: Any, folder: Path, docs: Sequence[Document], chunk
 def ablation_systems(extractor: Any, folder: Path, docs: Sequence[Document], chunk: int = DEFAULT_CHUNK) -> list[dict[str, Any]]:
     """The model with each post-tagger component switched off in turn, then with all of them
     off (the tagger alone). The tagger runs once per document; only the finish stage repeats."""
-    from chitieu.extractor import COMPONENTS
+    from chitieu.extract.stages import COMPONENTS
 
     info = model_info(extractor, folder)
     variants: list[tuple[str, frozenset[str]]] = [(f"- {c}", frozenset({c})) for c in COMPONENTS]
@@ -133,7 +133,7 @@ def record_test_figures(folder: Path, system: dict[str, Any], data_hash: str | N
     pipeline version and corpus: what `chitieu models measure` records, without a second run."""
     from datetime import datetime, timezone
 
-    from chitieu.metrics import card_from_strict
+    from chitieu.evaluate.metrics import card_from_strict
     from chitieu.model_folder import PIPELINE_VERSION, write_meta
 
     meta = read_meta(folder)
@@ -261,7 +261,7 @@ def evaluate(
 
     chosen_baselines = available_baselines() if baselines else []
     if baselines and not any(b.name == "rules" for b in chosen_baselines):
-        err_console.print("[yellow]note:[/yellow] chitieu.rules is not importable; the rule baseline is skipped")
+        err_console.print("[yellow]note:[/yellow] chitieu.evaluate.rules is not importable; the rule baseline is skipped")
 
     sections: dict[str, dict[str, Any]] = {}
     curve: list[dict[str, Any]] = []

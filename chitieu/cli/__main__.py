@@ -1,0 +1,5 @@
+"""`python -m chitieu.cli`: the `chitieu` command."""
+
+from chitieu.cli import main
+
+main()
