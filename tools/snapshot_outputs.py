@@ -7,7 +7,7 @@ and writes one line per document: the full `Extractor.extract` output as canonic
 (sorted keys, no spaces).
 
 The tagger is the slow part and no refactor of decode/refine/link touches it, so its
-per-window probabilities are cached once, keyed by model and text, in
+per-window probabilities are cached once (`chitieu.evaluate.tagger_cache`), keyed by model and text, in
 `runs/snapshot-cache/`; later snapshots re-run prepare and the post-run stages only. A
 cached entry also records a digest of the windows it was computed for, so a change to
 `prepare` (tokens, windows) is refused rather than scored with stale probabilities.
@@ -21,16 +21,12 @@ cached entry also records a digest of the windows it was computed for, so a chan
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from chitieu.annotate.corpus import load_corpus
+from chitieu.evaluate.tagger_cache import StaleCacheError, cached_probabilities
 from chitieu.extract.extractor import Extractor
 from chitieu.model_folder import resolve_model_folder
 from chitieu.paths import REPO_ROOT, annotations_dir, models_dir, shared_dir
@@ -48,35 +44,12 @@ def documents(split: str) -> list[tuple[str, str]]:
     return docs
 
 
-def windows_digest(windows: Sequence[object]) -> str:
-    h = hashlib.sha256()
-    for w in windows:
-        h.update(np.asarray(w.input_ids, dtype=np.int64).tobytes())  # type: ignore[attr-defined]
-        h.update(b"|")
-    return h.hexdigest()
-
-
-def cache_path(cache: Path, folder: Path, text: str) -> Path:
-    key = hashlib.sha256(f"{folder.resolve().name}\0fp32\0{text}".encode("utf-8")).hexdigest()
-    return cache / folder.resolve().name / f"{key}.npz"
-
-
 def run_cached(extractor: Extractor, folder: Path, cache: Path, doc_id: str, text: str) -> dict[str, object]:
     prepared = extractor.prepare(text, doc_id)
-    digest = windows_digest(prepared.windows)
-    path = cache_path(cache, folder, text)
-    if path.exists():
-        stored = np.load(path)
-        if str(stored["digest"]) != digest:
-            sys.exit(f"{doc_id}: the windows differ from the cached run ({path}); prepare changed, re-run with --no-cache")
-        probs = [stored[f"w{i}"] for i in range(len(prepared.windows))]
-    else:
-        probs = extractor.run(prepared.windows)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.stem + ".part.npz")
-        arrays: dict[str, Any] = {"digest": np.array(digest), **{f"w{i}": p for i, p in enumerate(probs)}}
-        np.savez(tmp, **arrays)
-        tmp.replace(path)
+    try:
+        probs = cached_probabilities(extractor, folder, cache, prepared)
+    except StaleCacheError as error:
+        sys.exit(f"{error} (or re-run with --no-cache)")
     return extractor.finish(prepared, probs)
 
 

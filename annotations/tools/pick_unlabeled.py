@@ -298,7 +298,7 @@ def pick_goal_dense(
     """Articles dense in goals, for a split that the cue-based draws left short of values
     (the cue words also head national politics: the 24 cue-dense test articles held 6
     values). Any 800-9,000-character article with a goal cue before a figure qualifies
-    when the rule baseline's goal check (`chitieu.rules.goal_values`) finds at least
+    when the rule baseline's goal check (`chitieu.extract.goals.goal_values`) finds at least
     `min_rule_goals` goals in it; seeded order, the same near-duplicate check. The rules
     only choose which articles to read: annotators never see their output."""
     from chitieu.extract.goals import goal_values
@@ -337,7 +337,7 @@ def predicted_pool(corpus: Path, shared: Path) -> list[tuple[str, str]]:
     goal cue before a figure, not in the corpus, and with two goal cues or one goal the rule
     check finds (874 of 2,274 cue articles against the corpus of 2026-12-06: what 2 CPU
     cores can score in half an hour)."""
-    from chitieu.rules import goal_values
+    from chitieu.extract.goals import goal_values
 
     used = {d.id for d in read_documents(corpus)}
     pool = []

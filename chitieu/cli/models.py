@@ -198,6 +198,63 @@ def measure(
     console.print(f"{folder.name}: test micro-F1 {old} -> {meta['metrics']['test']['micro_f1']} (pipeline {PIPELINE_VERSION})")
 
 
+@app.command("cv")
+def cross_validate_command(
+    name: Annotated[str, typer.Argument(help="Model folder, or its name under models/ (its tagger is used as is)")],
+    split: Annotated[str, typer.Option(help="Split(s) to cross-validate on")] = "train+dev",
+    score_where: Annotated[
+        Optional[str],
+        typer.Option(help="Score only documents whose meta has this key (e.g. `campaign`: the documents added after the tagger was trained)"),
+    ] = None,
+    folds: Annotated[int, typer.Option(help="Number of folds (by document)")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the document-to-fold draw")] = 13,
+    ablation: Annotated[bool, typer.Option("--ablation", help="Also score with each post-tagger component off")] = False,
+    out: Annotated[Optional[Path], typer.Option(help="Write the JSON report here")] = None,
+    annotations: Annotated[Optional[Path], typer.Option(help="Corpus folder [default: annotations/]")] = None,
+    directory: Annotated[Optional[Path], typer.Option("--dir", help="Models folder")] = None,
+) -> None:
+    """Cross-validate the post-tagger decisions (goal classifier, indicator chooser, refine
+    steps) by document on the training gold: each fold's components are fitted on the other
+    folds, the model's tagger is run once per document (cached under runs/tagger-cache/), and
+    the folds' outputs are scored together. Choose recipes on this, not on the test split."""
+    from chitieu.annotate.corpus import load_corpus
+    from chitieu.evaluate.crossval import CrossValidationOptions, cached_probabilities_for, cross_validate
+    from chitieu.evaluate.tagger_cache import StaleCacheError
+    from chitieu.extract.extractor import Extractor
+    from chitieu.paths import REPO_ROOT, annotations_dir
+
+    folder, _ = _folder_and_meta(name, directory)
+    docs = load_corpus(annotations or annotations_dir(), split)
+    if not docs:
+        console.print(f"[red]error[/]: the {split} split is empty: run `chitieu annotations split`")
+        raise typer.Exit(2)
+    extractor = Extractor.load(folder, device="cpu", engine="fp32")
+    options = CrossValidationOptions(folds=folds, seed=seed, ablation=ablation)
+    probabilities = cached_probabilities_for(extractor, folder, REPO_ROOT / "runs" / "tagger-cache")
+    try:
+        report = cross_validate(
+            extractor, docs, probabilities, options,
+            score_only=(lambda d: score_where in d.meta) if score_where else (lambda d: True), log=console.print,
+        )
+    except (ValueError, StaleCacheError) as error:
+        console.print(f"[red]error[/]: {error}")
+        raise typer.Exit(2) from error
+    report.update({"model": folder.name, "split": split, "score_where": score_where})
+    table = Table(title=f"{folds}-fold CV on {split} ({report['scored_documents']} of {report['documents']} documents scored)")
+    keys = ["strict:INDICATOR", "strict:TARGET_VALUE", "strict:micro", "tuples:with_official", "tuples:lenient"]
+    table.add_column("system")
+    for key in keys:
+        table.add_column(key)
+    for system, figures in report["systems"].items():
+        table.add_row(system, *(f"{figures['pooled'].get(k, 0.0):.3f}" for k in keys))
+    console.print(table)
+    if out is not None:
+        from chitieu.files import write_text
+
+        write_text(out, json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+        console.print(f"wrote {out}")
+
+
 def _new_version(folder: Path, meta: dict[str, Any], name: str) -> tuple[Path, dict[str, Any]]:
     """A copy of `folder` named `name` beside it, with a record that says what it came from:
     new gold refits the decision components in seconds, and the old version stays servable."""
