@@ -129,6 +129,27 @@ def test_the_2026_12_06_round_is_what_the_pick_script_chooses(shared, tmp_path):
     assert all(d.id in on_disk[d.meta["split"]] for d in picked), "each document sits in the split the draw gave it"
 
 
+ROUND_3_AGAINST = "50c155b"  # the corpus the 2026-12-06b round was picked against
+ROUND_3_PREDICTED = ROOT / "annotations" / "tools" / "round-20261206b-predicted-targets.json"
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_the_2026_12_06b_round_is_what_the_pick_script_chooses(shared, tmp_path):
+    """`--campaign --count 0 --topup-campaign 2026-12-06b --predicted ... --min-targets 1
+    --predicted-test 12 --predicted-train 200 --seed 202612062` against the corpus of 50c155b."""
+    corpus = _corpus_at(ROUND_3_AGAINST, tmp_path)
+    module = _pick_module()
+    predicted = json.loads(ROUND_3_PREDICTED.read_text(encoding="utf-8"))
+    assert {i for i, _ in module.predicted_pool(corpus, shared)} == set(predicted), "the committed counts cover the pool"
+    picked = module.pick_predicted_round(corpus, shared, predicted, 12, 200, 202612062, "2026-12-06b", 1)
+    committed = {d.id: d for d in load_corpus(ROOT / "annotations") if d.meta.get("campaign") == "2026-12-06b"}
+    assert {d.id for d in picked} == set(committed)
+    assert all(committed[d.id].text == d.text and committed[d.id].meta["pick"] == d.meta["pick"] for d in picked)
+    on_disk = json.loads((ROOT / "annotations" / "splits.json").read_text(encoding="utf-8"))
+    assert all(d.id in on_disk[d.meta["split"]] for d in picked), "each document sits in the split the draw gave it"
+
+
 def test_the_campaign_takes_the_least_sure_half_then_every_kind_in_turn(tmp_path):
     module = _pick_module()
     vocab = [f"từ{i}" for i in range(20000)]
@@ -160,3 +181,34 @@ def test_the_campaign_takes_the_least_sure_half_then_every_kind_in_turn(tmp_path
     assert sorted(d.meta["kind"] for d in picked[3:]) == sorted(kinds), "the second half takes one of each kind"
     with pytest.raises(ValueError, match="no uncertainty score"):
         module.pick_campaign(corpus, tmp_path, 6, 1, {"a0": 1.0})
+
+
+def test_a_predicted_round_takes_kinds_in_turn_densest_first_and_skips_near_duplicates(tmp_path):
+    module = _pick_module()
+    vocab = [f"từ{i}" for i in range(20000)]
+    kinds = {"party-congress": "Đại hội Đại hội nhiệm kỳ", "budget": "dự toán ngân sách dự toán", "city": "Hà Nội Đà Nẵng Hà Nội"}
+    texts, predicted = {}, {}
+    for k in range(9):
+        kind = list(kinds)[k % 3]
+        own = " ".join(vocab[k * 600 : (k + 1) * 600])
+        texts[f"a{k}"] = f"UBND tỉnh họp. Nghị quyết đề ra chỉ tiêu {k}1.{k}11 tỷ đồng, mục tiêu {k}2,{k}%. {kinds[kind]}. {own}"
+        predicted[f"a{k}"] = k  # a8 (city) is the densest, a0 the sparsest
+    texts["copy"] = texts["a8"].replace("UBND tỉnh họp", "UBND tỉnh đã họp")  # another outlet's a8
+    predicted["copy"] = 99
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("", encoding="utf-8")
+    unlabeled = tmp_path / "corpus_unlabeled" / "vn_news_2017.jsonl.gz"
+    unlabeled.parent.mkdir()
+    with gzip.open(unlabeled, "wt", encoding="utf-8") as fh:
+        for doc_id, text in texts.items():
+            fh.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
+    module.nfc_articles.cache_clear()
+
+    picked = module.pick_predicted_round(corpus, tmp_path, predicted, 1, 3, 7, "round-x", min_targets=3)
+    # Kinds in turn, the densest of each first: the copy (99, city) then party-congress a6,
+    # budget a7; a8 is the copy's near-duplicate and never taken; a0-a2 are under 3 targets.
+    assert [d.id for d in picked] == ["a6", "a7", "copy", "a3"]
+    assert [d.meta["split"] for d in picked] == ["test", "train", "train", "train"]  # the densest first to test
+    assert all(d.meta["campaign"] == "round-x" and d.meta["predicted_targets"] == predicted[d.id] for d in picked)
+    again = module.pick_predicted_round(corpus, tmp_path, predicted, 1, 3, 7, "round-x", min_targets=3)
+    assert [(d.id, d.meta["split"]) for d in again] == [(d.id, d.meta["split"]) for d in picked]
