@@ -149,10 +149,11 @@ def test_the_vote_adds_nothing_over_another_entity():
 
 def test_refine_puts_values_to_the_vote_only_with_a_classifier():
     tagged = [value("5.000 tỷ đồng", 0.7)]
-    # `ước đạt` already makes refine drop it; a value the result check passes needs the vote.
+    # `ước đạt`: the rules read a result; tagger and classifier together still outvote them.
     assert refine(TEXT, [value("20 triệu USD")]) == [value("20 triệu USD")]
     assert refine(TEXT, [value("20 triệu USD")], FakeClassifier({})) == [value("20 triệu USD")]
-    assert refine(TEXT, tagged, FakeClassifier({"5.000 tỷ đồng": 0.9})) == []
+    assert refine(TEXT, tagged, FakeClassifier({"5.000 tỷ đồng": 0.9})) == tagged
+    assert refine(TEXT, tagged, FakeClassifier({})) == [], "the tagger alone is outvoted"
     text = "Năm 2023, xuất khẩu 20 triệu USD."
     assert goal_values(text) == []
     only_tagger = [Entity.of(text, 20, 32, "TARGET_VALUE", 0.9)]

@@ -6,14 +6,12 @@ in a results article (`dự toán thu ngân sách (3.400 tỷ đồng)`) is.
 
 The figures the test is asked about are the value expressions (`value_candidates`: a
 numeral with a required unit, comparators and ranges, rule V1 of the baseline); `goal_values`
-keeps those `is_stated_goal` vouches for. Three users:
+keeps those `is_stated_goal` vouches for. Two users:
 - the rule baseline (`chitieu.evaluate.rules`) keeps a value only when `is_stated_goal` finds a goal
   cue for it (`goal_values`);
-- the model's refine stage (`chitieu.extract.refine`) drops a predicted value only when
-  `reports_result` finds a result cue and no goal cue: the model has already judged the
-  value, and the cue lists are too short to overrule it on their own;
 - the goal vote (`chitieu.extract.goal_classifier`) reads the same value expressions and
-  `goal_values` as its rule opinion.
+  `goal_values` as its rule opinion, and `reports_result` (a result cue and no goal cue) as a
+  feature of its classifier.
 Positions are offsets into `sentence`, the sentence that holds the value.
 """
 
