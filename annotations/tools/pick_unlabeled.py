@@ -60,7 +60,9 @@ import json
 import random
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from chitieu.annotate.corpus import Document, read_documents, write_documents
 from chitieu.encoders.e5 import unlabeled_articles
@@ -96,17 +98,8 @@ def pick(corpus: Path, shared: Path, count: int, seed: int) -> list[Document]:
         if article_id not in used and qualifies(text):
             candidates.append((article_id, text))
     random.Random(seed).shuffle(candidates)
-    picked: list[Document] = []
-    for article_id, text in candidates:
-        own, figures = shingles(text), set(FIGURE.findall(text))
-        if near_duplicate(own, figures, seen):
-            continue
-        seen.append((own, figures))
-        origin = f"corpus_unlabeled/vn_news_2017.jsonl.gz#{article_id}"
-        picked.append(Document(id=article_id, text=text, meta={"source": SOURCE, "origin": origin, "date": "2017"}))
-        if len(picked) == count:
-            break
-    return picked
+    origin = "corpus_unlabeled/vn_news_2017.jsonl.gz#{}"
+    return first_unseen(candidates, seen, count, lambda i, t: {"source": SOURCE, "origin": origin.format(i), "date": "2017"})
 
 
 CAMPAIGN_GOAL_CUE = re.compile(
@@ -147,22 +140,29 @@ def campaign_meta(article_id: str, text: str, campaign: str, pick: str) -> dict[
     }
 
 
-def take_unseen(
-    pool: list[tuple[str, str]], seen: list[tuple[set[str], set[str]]], count: int, pick: str, split: str,
-    campaign: str = "2026-12-05",
+def first_unseen(
+    pool: list[tuple[str, str]], seen: list[tuple[set[str], set[str]]], count: int, meta: Callable[[str, str], dict[str, Any]]
 ) -> list[Document]:
     """The first `count` articles of `pool` that are no near-duplicate of `seen` or of each
-    other (`seen` grows), as campaign documents whose meta says how they were picked."""
+    other (`seen` grows), as documents with `meta(id, text)`."""
     picked: list[Document] = []
     for article_id, text in pool:
         own, figures = shingles(text), set(FIGURE.findall(text))
         if near_duplicate(own, figures, seen):
             continue
         seen.append((own, figures))
-        picked.append(Document(id=article_id, text=text, meta={**campaign_meta(article_id, text, campaign, pick), "split": split}))
+        picked.append(Document(id=article_id, text=text, meta=meta(article_id, text)))
         if len(picked) == count:
             break
     return picked
+
+
+def take_unseen(
+    pool: list[tuple[str, str]], seen: list[tuple[set[str], set[str]]], count: int, pick: str, split: str,
+    campaign: str = "2026-12-05",
+) -> list[Document]:
+    """`first_unseen` as campaign documents whose meta says how they were picked."""
+    return first_unseen(pool, seen, count, lambda i, t: {**campaign_meta(i, t, campaign, pick), "split": split})
 
 
 def campaign_qualifies(text: str) -> bool:
