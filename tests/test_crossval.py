@@ -100,3 +100,30 @@ def test_nothing_to_score_is_an_error_that_says_why():
     ex = extractor()
     with pytest.raises(ValueError, match="no document to score"):
         cross_validate(ex, corpus(6), lambda d: (None, []), CrossValidationOptions(folds=2), score_only=lambda d: False)
+
+
+def test_a_learning_curve_fits_on_nested_seeded_shares(monkeypatch):
+    docs = corpus(20)
+    fitted: dict[float, list[set[str]]] = {}
+    real_fit = crossval.fit_goal_classifier
+    ex = extractor()
+
+    def probabilities(doc):
+        prepared = ex.prepare(doc.text, doc.id)
+        return prepared, ex.run(prepared.windows)
+
+    for fraction in (0.5, 1.0):
+        fitted[fraction] = []
+
+        def spy(documents, fraction=fraction, **kwargs):
+            fitted[fraction].append({d.id for d in documents})
+            return real_fit(documents, **kwargs)
+
+        monkeypatch.setattr(crossval, "fit_goal_classifier", spy)
+        report = cross_validate(ex, docs, probabilities, CrossValidationOptions(folds=2, seed=5, fit_fraction=fraction))
+        assert report["fit_fraction"] == fraction
+    for half, whole in zip(fitted[0.5], fitted[1.0]):
+        assert half < whole, "a smaller share is a strict subset of the larger one"
+    assert 0.25 < sum(map(len, fitted[0.5])) / sum(map(len, fitted[1.0])) < 0.75
+    with pytest.raises(ValueError, match="fit_fraction"):
+        cross_validate(ex, docs, probabilities, CrossValidationOptions(folds=2, fit_fraction=0.0))

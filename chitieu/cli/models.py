@@ -209,6 +209,9 @@ def cross_validate_command(
     folds: Annotated[int, typer.Option(help="Number of folds (by document)")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the document-to-fold draw")] = 13,
     ablation: Annotated[bool, typer.Option("--ablation", help="Also score with each post-tagger component off")] = False,
+    fit_fraction: Annotated[
+        float, typer.Option(help="Fit each fold's components on this share of the other folds (a learning curve: 0.25, 0.5, 1)")
+    ] = 1.0,
     out: Annotated[Optional[Path], typer.Option(help="Write the JSON report here")] = None,
     annotations: Annotated[Optional[Path], typer.Option(help="Corpus folder [default: annotations/]")] = None,
     directory: Annotated[Optional[Path], typer.Option("--dir", help="Models folder")] = None,
@@ -229,7 +232,7 @@ def cross_validate_command(
         console.print(f"[red]error[/]: the {split} split is empty: run `chitieu annotations split`")
         raise typer.Exit(2)
     extractor = Extractor.load(folder, device="cpu", engine="fp32")
-    options = CrossValidationOptions(folds=folds, seed=seed, ablation=ablation)
+    options = CrossValidationOptions(folds=folds, seed=seed, ablation=ablation, fit_fraction=fit_fraction)
     probabilities = cached_probabilities_for(extractor, folder, REPO_ROOT / "runs" / "tagger-cache")
     try:
         report = cross_validate(

@@ -15,6 +15,7 @@ the tagger never saw), while fitting uses every document outside the fold.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ class CrossValidationOptions:
     goal_c: float = field(default=1.0, metadata={"help": "Inverse L2 strength of the goal classifier"})
     indicator_l2: float = field(default=0.1, metadata={"help": "L2 strength of the indicator chooser"})
     ablation: bool = field(default=False, metadata={"help": "Also score with each post-tagger component off"})
+    fit_fraction: float = field(
+        default=1.0, metadata={"help": "Fit each fold's components on this share of the other folds (a learning curve)"}
+    )
 
 
 def assign_folds(doc_ids: Sequence[str], folds: int, seed: int) -> dict[str, int]:
@@ -50,6 +54,13 @@ def assign_folds(doc_ids: Sequence[str], folds: int, seed: int) -> dict[str, int
     order = sorted(doc_ids)
     random.Random(seed).shuffle(order)
     return {doc_id: k % folds for k, doc_id in enumerate(order)}
+
+
+def in_share(doc_id: str, fraction: float, seed: int) -> bool:
+    """A seeded share of the documents, the same whatever else is in the set: nested, so the
+    documents of a smaller share are in every larger one."""
+    digest = hashlib.sha256(f"{seed}\0{doc_id}".encode("utf-8")).hexdigest()
+    return int(digest[:12], 16) / 16**12 < fraction
 
 
 def summary(result: dict[str, Any]) -> dict[str, float]:
@@ -81,6 +92,8 @@ def cross_validate(
     caller). The extractor's goal classifier and indicator chooser are replaced fold by fold
     and restored at the end."""
     fold_of = assign_folds([d.id for d in docs], options.folds, options.seed)
+    if not 0.0 < options.fit_fraction <= 1.0:
+        raise ValueError(f"fit_fraction must be in (0, 1], got {options.fit_fraction}")
     systems: dict[str, frozenset[str]] = {"model": frozenset()}
     if options.ablation:
         systems.update({f"without {name}": frozenset({name}) for name in COMPONENTS})
@@ -91,7 +104,7 @@ def cross_validate(
     kept = (extractor.goal_classifier, extractor.indicator_chooser)
     try:
         for k in range(options.folds):
-            fit_on = [d for d in docs if fold_of[d.id] != k]
+            fit_on = [d for d in docs if fold_of[d.id] != k and in_share(d.id, options.fit_fraction, options.seed)]
             extractor.goal_classifier = fit_goal_classifier(fit_on, c=options.goal_c)
             extractor.indicator_chooser = fit_indicator_chooser(fit_on, l2=options.indicator_l2)
             held_out = [d for d in scored if fold_of[d.id] == k]
@@ -104,6 +117,7 @@ def cross_validate(
         extractor.goal_classifier, extractor.indicator_chooser = kept
     report: dict[str, Any] = {
         "folds": options.folds,
+        "fit_fraction": options.fit_fraction,
         "seed": options.seed,
         "documents": len(docs),
         "scored_documents": len(scored),
