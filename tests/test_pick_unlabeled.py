@@ -81,6 +81,16 @@ def test_the_pick_skips_near_duplicates_and_stories_sharing_figures(tmp_path):
         assert picked[0].spans == [] and picked[0].meta["origin"].endswith(picked[0].id)
 
 
+def _assert_committed(picked, campaign: str) -> None:
+    """The re-picked articles are the committed ones of `campaign`, text for text, each
+    picked the same way and in the split the draw gave it."""
+    committed = {d.id: d for d in load_corpus(ROOT / "annotations") if d.meta.get("campaign") == campaign}
+    assert picked and {d.id for d in picked} == set(committed)
+    assert all(committed[d.id].text == d.text and committed[d.id].meta["pick"] == d.meta["pick"] for d in picked)
+    on_disk = json.loads((ROOT / "annotations" / "splits.json").read_text(encoding="utf-8"))
+    assert all(d.id in on_disk[d.meta["split"]] for d in picked), "each document sits in the split the draw gave it"
+
+
 ROUND_2_AGAINST = "20ea9a0"  # the corpus the 2026-12-06 round was picked against
 CAMPAIGN_AGAINST = "3b76d8f"  # the corpus commit the 2026-12-05 campaign was picked against
 CAMPAIGN_SCORES = ROOT / "annotations" / "tools" / "campaign-20261205-scores.json"
@@ -122,11 +132,8 @@ def test_the_2026_12_06_round_is_what_the_pick_script_chooses(shared, tmp_path):
     picked = []
     for split, count in (("test", 10), ("train", 110)):
         picked += module.pick_goal_dense(corpus, shared, picked, count, 20261206, split, 2, "2026-12-06")
-    committed = {d.id: d for d in load_corpus(ROOT / "annotations") if d.meta.get("campaign") == "2026-12-06"}
-    assert len(picked) == 120 and {d.id for d in picked} == set(committed)
-    assert all(committed[d.id].text == d.text and committed[d.id].meta["pick"] == d.meta["pick"] for d in picked)
-    on_disk = json.loads((ROOT / "annotations" / "splits.json").read_text(encoding="utf-8"))
-    assert all(d.id in on_disk[d.meta["split"]] for d in picked), "each document sits in the split the draw gave it"
+    assert len(picked) == 120
+    _assert_committed(picked, "2026-12-06")
 
 
 ROUND_3_AGAINST = "50c155b"  # the corpus the 2026-12-06b round was picked against
@@ -143,11 +150,7 @@ def test_the_2026_12_06b_round_is_what_the_pick_script_chooses(shared, tmp_path)
     predicted = json.loads(ROUND_3_PREDICTED.read_text(encoding="utf-8"))
     assert {i for i, _ in module.predicted_pool(corpus, shared)} == set(predicted), "the committed counts cover the pool"
     picked = module.pick_predicted_round(corpus, shared, predicted, 12, 200, 202612062, "2026-12-06b", 1)
-    committed = {d.id: d for d in load_corpus(ROOT / "annotations") if d.meta.get("campaign") == "2026-12-06b"}
-    assert {d.id for d in picked} == set(committed)
-    assert all(committed[d.id].text == d.text and committed[d.id].meta["pick"] == d.meta["pick"] for d in picked)
-    on_disk = json.loads((ROOT / "annotations" / "splits.json").read_text(encoding="utf-8"))
-    assert all(d.id in on_disk[d.meta["split"]] for d in picked), "each document sits in the split the draw gave it"
+    _assert_committed(picked, "2026-12-06b")
 
 
 def test_the_campaign_takes_the_least_sure_half_then_every_kind_in_turn(tmp_path):
