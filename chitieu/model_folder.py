@@ -23,8 +23,9 @@ META_FILE = "chitieu.json"
 # compares only figures measured with the same pipeline, and `chitieu models measure`
 # re-measures an older model. 1: decode and linking; 2: refine with the result check;
 # 3: the goal vote; 4: comparator signs (`≥ 95%`) in values; 5: value completion, indicator
-# trim and the result check removed (they did not pay in cross-validation or on test).
-PIPELINE_VERSION = 5
+# trim and the result check removed (they did not pay in cross-validation or on test); 6: the
+# tagger's indicators grown to the chooser's phrase.
+PIPELINE_VERSION = 6
 
 
 class ModelFolderError(RuntimeError):

@@ -3,7 +3,7 @@ of values the tagger left without an indicator."""
 
 from chitieu.annotate.corpus import Document, Span
 from chitieu.core import Entity
-from chitieu.extract.indicators import IndicatorChooser, fill_indicators, fit_indicator_chooser, indicator_candidates
+from chitieu.extract.indicators import IndicatorChooser, fill_indicators, fit_indicator_chooser, grow_indicators, indicator_candidates
 from chitieu.text import split_words
 
 
@@ -68,3 +68,21 @@ def test_fill_leaves_a_value_that_has_an_indicator_and_respects_the_threshold(tm
     strict = IndicatorChooser(chooser.weights, threshold=1.01)
     assert [e.label for e in fill_indicators(doc.text, _entities(doc), strict)] == ["TARGET_VALUE"]
     assert IndicatorChooser.load(tmp_path) is None, "a folder without a chooser serves the tagger's indicators"
+
+
+def test_a_cut_indicator_grows_to_the_chosen_phrase_but_is_never_cut_or_moved():
+    chooser = fit_indicator_chooser(DOCS, l2=0.01, threshold=0.0)
+    doc = DOCS[0]  # "Tỉnh phấn đấu tổng vốn đầu tư đạt 20.000 tỷ đồng."
+    values = _entities(doc)
+    start = doc.text.index("vốn")
+    cut = Entity.of(doc.text, start, start + len("vốn đầu tư"), "INDICATOR", 0.9)  # the tagger stopped inside
+    grown = grow_indicators(doc.text, [cut, *values], chooser)
+    assert [e.text for e in grown if e.label == "INDICATOR"] == ["tổng vốn đầu tư"]
+    assert [e for e in grown if e.label != "INDICATOR"] == values, "values and names pass unchanged"
+    start = doc.text.index("phấn")
+    too_long = Entity.of(doc.text, start, doc.text.index(" đạt"), "INDICATOR", 0.9)  # "phấn đấu tổng vốn đầu tư"
+    assert grow_indicators(doc.text, [too_long, *values], chooser) == [too_long, *values], "never cut"
+    elsewhere = Entity.of(doc.text, 0, 4, "INDICATOR", 0.9)  # "Tỉnh": the chosen phrase does not contain it
+    assert grow_indicators(doc.text, [elsewhere, *values], chooser) == [elsewhere, *values], "never moved"
+    whole = [Entity.of(doc.text, s.start, s.end, s.label, 1.0) for s in doc.spans]
+    assert grow_indicators(doc.text, whole, chooser) == whole

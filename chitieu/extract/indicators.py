@@ -289,3 +289,38 @@ def fill_indicators(
             start, end, p = chosen
             added.append(Entity.of(text, start, end, INDICATOR, round(p, 4)))
     return sorted([*entities, *added], key=lambda e: (e.start, e.end))
+
+
+def grow_indicators(
+    text: str, entities: list[Entity], chooser: IndicatorChooser, sentence_spans: list[tuple[int, int]] | None = None
+) -> list[Entity]:
+    """The tagger's indicators grown to the chooser's phrase where that phrase contains them.
+
+    The tagger decides each word on its own and stops inside phrases (`tốc độ` for `tốc độ
+    tăng GRDP`, `thu ngân sách` for `thu ngân sách nội địa`); the chooser was fitted on whole
+    gold phrases. For each TARGET_VALUE whose sentence gives it an indicator, the chooser
+    reads the value's candidates (that indicator not blocking them); when its best one
+    contains the indicator and is longer, the indicator takes its edges (scored with the
+    chooser's probability). Only growth: letting the chooser also cut or move the tagger's
+    indicators cost INDICATOR F1 in cross-validation (0.297 against 0.307), growth alone
+    gained (0.346 against 0.322)."""
+    grown: dict[tuple[int, int], Entity] = {}
+    for value, indicators, others, cache in _value_examples(text, entities, sentence_spans):
+        own = _gold_indicator(value, indicators, others)
+        if own is None or (own.start, own.end) in grown:
+            continue
+        _, _, words = cache.of(value.start)
+        blocked = [(o.start, o.end) for o in others if o is not own]
+        chosen = chooser.choose(words, (value.start, value.end), blocked)
+        if chosen is None:
+            continue
+        start, end, p = chosen
+        contains = start <= own.start and own.end <= end and (start, end) != (own.start, own.end)
+        # Two values' indicators may not grow into each other.
+        if contains and not any(start < g.end and g.start < end for g in grown.values()):
+            grown[(own.start, own.end)] = Entity.of(text, start, end, INDICATOR, round(p, 4))
+    if not grown:
+        return entities
+    out = [grown.get((e.start, e.end), e) if e.label == INDICATOR else e for e in entities]
+    return sorted(out, key=lambda e: (e.start, e.end))
+

@@ -26,16 +26,17 @@ import numpy as np
 from chitieu.core import Entity, Target
 from chitieu.extract.decode import decode
 from chitieu.extract.goal_classifier import GoalReader
-from chitieu.extract.indicators import IndicatorChooser, fill_indicators
+from chitieu.extract.indicators import IndicatorChooser, fill_indicators, grow_indicators
 from chitieu.extract.link import link_targets
 from chitieu.extract.map_back import map_back
 from chitieu.extract.prepare import Prepared
 from chitieu.extract.refine import REFINE_STEPS, refine
 
 #: The steps an ablation can switch off (`skip`), in pipeline order: refine's, then the
-#: indicator chooser.
+#: indicator chooser's two (growing the tagger's indicators, filling bare values).
+INDICATOR_GROWTH = "indicator-growth"
 INDICATOR_CHOOSER = "indicator-chooser"
-COMPONENTS = (*REFINE_STEPS, INDICATOR_CHOOSER)
+COMPONENTS = (*REFINE_STEPS, INDICATOR_GROWTH, INDICATOR_CHOOSER)
 
 
 @dataclass
@@ -95,17 +96,21 @@ class Refine:
 
 
 class ChooseIndicators:
-    """An INDICATOR for each TARGET_VALUE whose sentence has none (with the folder's chooser)."""
+    """With the folder's chooser: the tagger's indicators grown to the chooser's phrase where
+    it contains them, then an INDICATOR for each TARGET_VALUE whose sentence has none."""
 
     name = "indicators"
     reads = ("prepared.text", "prepared.sentences", "entities")
     writes = ("entities",)
 
     def __call__(self, article: Article, parts: Parts) -> None:
-        if parts.indicator_chooser is None or INDICATOR_CHOOSER in parts.skip:
+        if parts.indicator_chooser is None:
             return
         p = article.prepared
-        article.entities = fill_indicators(p.text, article.entities, parts.indicator_chooser, p.sentences)
+        if INDICATOR_GROWTH not in parts.skip:
+            article.entities = grow_indicators(p.text, article.entities, parts.indicator_chooser, p.sentences)
+        if INDICATOR_CHOOSER not in parts.skip:
+            article.entities = fill_indicators(p.text, article.entities, parts.indicator_chooser, p.sentences)
 
 
 class Link:
