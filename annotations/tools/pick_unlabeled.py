@@ -66,6 +66,7 @@ from typing import Any
 
 from chitieu.annotate.corpus import Document, read_documents, write_documents
 from chitieu.encoders.e5 import unlabeled_articles
+from chitieu.files import write_text
 from chitieu.paths import annotations_dir, shared_dir
 from chitieu.provinces import find_mentions
 
@@ -165,6 +166,22 @@ def take_unseen(
     return first_unseen(pool, seen, count, lambda i, t: {**campaign_meta(i, t, campaign, pick), "split": split})
 
 
+def kinds_in_turn(pool: list[tuple[str, str]], count: int, take: Callable[[str, str], bool]) -> None:
+    """Offer `pool`'s articles to `take` one kind at a time (`KINDS` order, each kind's
+    articles in pool order) until `take` has accepted `count` or the pool is spent: so the
+    set does not drift toward one kind. `take` says whether it kept the article."""
+    queues: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KINDS}
+    for article_id, text in pool:
+        queues[kind_of(text)].append((article_id, text))
+    kept = 0
+    while kept < count and any(queues.values()):
+        for kind in KINDS:
+            while queues[kind] and kept < count:
+                if take(*queues[kind].pop(0)):
+                    kept += 1
+                    break
+
+
 def campaign_qualifies(text: str) -> bool:
     return (
         800 <= len(text) <= 9000
@@ -262,16 +279,8 @@ def pick_campaign(
         if len(picked) == count // 2:
             break
         take(article_id, text, "uncertainty")
-    queues: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KINDS}
-    for article_id, text in pool:
-        if article_id not in taken:
-            queues[kind_of(text)].append((article_id, text))
-    while len(picked) < count and any(queues.values()):
-        for kind in KINDS:
-            while queues[kind] and len(picked) < count:
-                article_id, text = queues[kind].pop(0)
-                if take(article_id, text, "stratified"):
-                    break
+    rest = [(i, t) for i, t in pool if i not in taken]
+    kinds_in_turn(rest, count - len(picked), lambda i, t: take(i, t, "stratified"))
     return picked
 
 
@@ -376,18 +385,15 @@ def pick_predicted_round(
     pool = [(i, t) for i, t in predicted_pool(corpus, shared) if predicted.get(i, 0) >= min_targets]
     random.Random(seed).shuffle(pool)
     pool.sort(key=lambda item: -predicted[item[0]])  # stable: ties keep the seeded order
-    queues: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KINDS}
-    for article_id, text in pool:
-        queues[kind_of(text)].append((article_id, text))
     how = f"predicted-dense (>= {min_targets} model targets, kinds in turn)"
     picked: list[Document] = []
-    while len(picked) < n_test + n_train and any(queues.values()):
-        for kind in KINDS:
-            while queues[kind] and len(picked) < n_test + n_train:
-                taken = take_unseen([queues[kind].pop(0)], seen, 1, how, "train", campaign)
-                if taken:
-                    picked += taken
-                    break
+
+    def take(article_id: str, text: str) -> bool:
+        got = take_unseen([(article_id, text)], seen, 1, how, "train", campaign)
+        picked.extend(got)
+        return bool(got)
+
+    kinds_in_turn(pool, n_test + n_train, take)
     for k, doc in enumerate(picked):
         doc.meta["split"] = "test" if k < n_test else "train"
         doc.meta["predicted_targets"] = predicted[doc.id]
@@ -445,7 +451,7 @@ def main() -> None:
         if not args.save_predicted:
             parser.error("--predicted-from needs --save-predicted FILE")
         counts = predicted_counts(args.predicted_from)
-        args.save_predicted.write_text(json.dumps(counts, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+        write_text(args.save_predicted, json.dumps(counts, indent=0, sort_keys=True) + "\n")
         print(f"{len(counts)} articles' target counts -> {args.save_predicted}")
         return
     if not args.campaign:
@@ -482,7 +488,7 @@ def main() -> None:
         if not args.save_scores:
             parser.error("--score-with needs --save-scores FILE")
         scores = uncertainty_scores(campaign_pool(args.corpus, args.shared), args.score_with)
-        args.save_scores.write_text(json.dumps(scores, ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+        write_text(args.save_scores, json.dumps(scores, ensure_ascii=False, indent=0, sort_keys=True) + "\n")
         print(f"{len(scores)} articles scored -> {args.save_scores}")
     elif not args.scores:
         parser.error("--campaign needs --scores FILE (or --score-with MODEL --save-scores FILE)")
