@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from chitieu.annotate.corpus import Document, Span, write_documents
+from chitieu.annotate.corpus import Document, Span, nested_share, write_documents
 from chitieu.extract.extractor import Extractor
 from chitieu.model_folder import read_meta
 from chitieu.train.options import TrainOptions
-from chitieu.train.run import span_scores, train, training_subset
+from chitieu.train.run import span_scores, train
 from tests.phobert_tiny import build_tiny_phobert
 
 SENTENCES = [
@@ -131,10 +131,10 @@ def test_missing_corpus_says_what_to_do(tmp_path):
 
 def test_training_subsets_are_nested_and_deterministic():
     docs = [make_doc(i, *SENTENCES[i % len(SENTENCES)]) for i in range(10)]
-    ids = {f: [d.id for d in training_subset(docs, f)] for f in (0.1, 0.25, 0.5, 1.0)}
+    ids = {f: [d.id for d in nested_share(docs, f)] for f in (0.1, 0.25, 0.5, 1.0)}
     assert [len(v) for v in ids.values()] == [1, 3, 5, 10]
     assert set(ids[0.1]) < set(ids[0.25]) < set(ids[0.5]) < set(ids[1.0])
-    assert ids[0.5] == [d.id for d in training_subset(list(reversed(docs)), 0.5)], "order of the corpus must not matter"
+    assert ids[0.5] == [d.id for d in nested_share(list(reversed(docs)), 0.5)], "order of the corpus must not matter"
 
 
 def test_span_scores_by_hand():

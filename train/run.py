@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import shutil
 import time
@@ -15,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from chitieu.annotate.corpus import Document, corpus_hash, id_digest, load_corpus
+from chitieu.annotate.corpus import Document, corpus_hash, load_corpus, nested_share
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.encoders.loader import DEFAULT_BASE
 from chitieu.evaluate.metrics import card_scores as span_scores
@@ -47,15 +46,6 @@ def predict_documents(
         goal_classifier=goal_classifier, indicator_chooser=indicator_chooser,
     )
     return [r["entities"] for r in extractor.extract_many([(d.id, d.text) for d in docs])]
-
-
-def training_subset(docs: Sequence[Document], fraction: float) -> list[Document]:
-    """The first `ceil(fraction * n)` documents in id-hash order: smaller fractions are
-    subsets of larger ones, so points on a learning curve differ only by added data."""
-    if fraction >= 1:
-        return list(docs)
-    ordered = sorted(docs, key=lambda d: id_digest(d.id))
-    return ordered[: max(1, math.ceil(fraction * len(ordered)))]
 
 
 def base_slug(base: str) -> str:
@@ -145,7 +135,7 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
     base_path = resolve_base(opts.base)
     adapter = open_adapter(base_path)
     max_tokens = min(opts.max_tokens, adapter.max_tokens)
-    train_docs = training_subset(load_corpus(opts.annotations, opts.train_split), opts.train_fraction)
+    train_docs = nested_share(load_corpus(opts.annotations, opts.train_split), opts.train_fraction)
     dev_docs = load_corpus(opts.annotations, opts.dev_split) if opts.early_stopping else []
     if not train_docs or (opts.early_stopping and not dev_docs):
         raise ValueError(f"split {opts.train_split!r} or {opts.dev_split!r} is empty in {opts.annotations}: run `chitieu annotations split`")

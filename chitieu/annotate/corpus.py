@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,15 @@ def id_digest(doc_id: str) -> str:
     """The hex sha256 of a document id: the one fixed, order-free key behind split
     assignment and the nested training shares of learning curves."""
     return hashlib.sha256(doc_id.encode("utf-8")).hexdigest()
+
+
+def nested_share(docs: Sequence[Document], fraction: float) -> list[Document]:
+    """The first `ceil(fraction * n)` documents in id-hash order: smaller fractions are
+    subsets of larger ones, so points on a learning curve differ only by added data."""
+    if fraction >= 1:
+        return list(docs)
+    ordered = sorted(docs, key=lambda d: id_digest(d.id))
+    return ordered[: max(1, math.ceil(fraction * len(ordered)))]
 
 
 def require_split_name(name: str) -> None:

@@ -15,7 +15,6 @@ the tagger never saw), while fitting uses every document outside the fold.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from chitieu.annotate.corpus import Document
+from chitieu.annotate.corpus import Document, nested_share
 from chitieu.evaluate.metrics import evaluate_predictions
 from chitieu.extract.extractor import Extractor
 from chitieu.extract.goal_classifier import fit_goal_classifier
@@ -54,13 +53,6 @@ def assign_folds(doc_ids: Sequence[str], folds: int, seed: int) -> dict[str, int
     order = sorted(doc_ids)
     random.Random(seed).shuffle(order)
     return {doc_id: k % folds for k, doc_id in enumerate(order)}
-
-
-def in_share(doc_id: str, fraction: float, seed: int) -> bool:
-    """A seeded share of the documents, the same whatever else is in the set: nested, so the
-    documents of a smaller share are in every larger one."""
-    digest = hashlib.sha256(f"{seed}\0{doc_id}".encode("utf-8")).hexdigest()
-    return int(digest[:12], 16) / 16**12 < fraction
 
 
 def summary(result: dict[str, Any]) -> dict[str, float]:
@@ -104,7 +96,7 @@ def cross_validate(
     kept = (extractor.goal_classifier, extractor.indicator_chooser)
     try:
         for k in range(options.folds):
-            fit_on = [d for d in docs if fold_of[d.id] != k and in_share(d.id, options.fit_fraction, options.seed)]
+            fit_on = nested_share([d for d in docs if fold_of[d.id] != k], options.fit_fraction)
             extractor.goal_classifier = fit_goal_classifier(fit_on, c=options.goal_c)
             extractor.indicator_chooser = fit_indicator_chooser(fit_on, l2=options.indicator_l2)
             held_out = [d for d in scored if fold_of[d.id] == k]
