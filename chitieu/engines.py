@@ -3,20 +3,19 @@
 The model folder holds fp32-trainable weights (saved as fp16); the engine is chosen when
 the folder is loaded, never saved, so one folder serves every engine:
 - `fp32`: the weights as trained, on any device; the reference the others are held to.
-- `int8`: dynamic quantisation (int8 weights per output channel, activations quantised
-  per batch), CPU only, of the linear layers that read the residual stream: queries,
-  keys, values and the feed-forward expansion. The layers that read attention or GELU
-  outputs (`*.output.dense`) and the head stay fp32: those inputs carry the outliers that
-  one activation scale per batch cannot hold, and quantising them cost 0.07 span F1 and
-  0.15 tuple F1 on the test split (about 58% of the encoder's FLOPs are quantised).
+- `int8`: ONNX Runtime, CPU only (chitieu.extract.onnx_run): the tagger exported once to
+  ONNX and its matrix products quantised to int8 (weights per output channel, activations
+  per batch), except those that read GELU outputs and the head, which stay fp32. On a
+  2-core AVX2 machine it ran 1.6x torch's fp32 (torch's own dynamic quantisation, which
+  this engine replaced, 1.2x).
 - `bf16`: linear layers in bfloat16 under autocast; layer norms, the residual stream and
   the logits stay fp32 (casting the whole model to bf16 cost 0.0075 tuple F1). Fast on
   CPUs with AMX or AVX512-BF16 (oneDNN kernels) and on GPUs.
 - `fp16`: GPUs only (CPU fp16 kernels are slow).
 - `auto`: the `CHITIEU_ENGINE` environment variable when it names an engine (so the
-  CLI's `extract`, `evaluate` and `batch` run what the service runs), else on CPU bf16
-  where the CPU multiplies bf16 in hardware (AMX or AVX512-BF16) and fp32 elsewhere, and
-  on a GPU bf16 (fp16 where bf16 is unsupported).
+  CLI's `extract`, `evaluate` and `batch` run what the service runs), else on CPU int8
+  (without onnxruntime: bf16 where the CPU multiplies bf16 in hardware, AMX or
+  AVX512-BF16, and fp32 elsewhere), and on a GPU bf16 (fp16 where bf16 is unsupported).
 
 `chitieu bench` measures each engine's speed and its span and tuple F1 on the test split;
 an engine may be the CPU default only when both F1s are within `F1_TOLERANCE` of fp32.
@@ -24,8 +23,8 @@ an engine may be the CPU default only when both F1s are within `F1_TOLERANCE` of
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -57,46 +56,41 @@ def resolve_engine(engine: str, device: str) -> Engine:
         return resolve_engine(os.environ[ENV_VAR], device)
     if engine == "auto":
         if not on_gpu:
-            # int8 is not chosen: its test F1 falls 0.008 (span) and 0.012 (tuples) below
-            # fp32's, bf16's stays within 0.001 (README, "Speed").
+            # int8 on ONNX Runtime ran 2x torch's fp32 on the test split with its span F1
+            # 0.003 below fp32's and its tuple F1 0.002 above (README, "Speed"); without
+            # onnxruntime, bf16 where the CPU multiplies it in hardware, else fp32.
+            if has_onnxruntime():
+                return "int8"
             return "bf16" if cpu_has_bf16() else "fp32"
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if engine == "int8" and on_gpu:
-        raise EngineError("engine int8 (dynamic quantisation) runs on CPU only; on a GPU use bf16, fp16 or auto")
+        raise EngineError("engine int8 (ONNX Runtime) runs on CPU only; on a GPU use bf16, fp16 or auto")
+    if engine == "int8" and not has_onnxruntime():
+        raise EngineError("engine int8 needs onnxruntime: `pip install -e .` installs it (pyproject.toml pins it)")
     if engine == "fp16" and not on_gpu:
         raise EngineError("engine fp16 runs on GPUs only (CPU fp16 kernels are slower than fp32); on CPU use int8, bf16 or fp32")
     return engine
 
 
-#: Linear layers int8 leaves in fp32 (BERT/RoBERTa names): they read GELU and attention outputs.
-INT8_KEEPS_FP32 = ("output.dense",)
+def has_onnxruntime() -> bool:
+    """Whether the int8 engine's runtime is installed (a core dependency; absent only in
+    environments built by hand)."""
+    return importlib.util.find_spec("onnxruntime") is not None
 
 
 def apply_engine(model: Any, engine: Engine) -> Any:
-    """The model (on its device, in eval mode) converted for `engine`; fp32 is left as is.
-    bf16 and fp16 models must run under `autocast_dtype(engine)` (TorchRunner does)."""
+    """The torch model (on its device, in eval mode) converted for `engine`: fp32 is left as
+    is; bf16 and fp16 models must run under `autocast_dtype(engine)` (TorchRunner does).
+    int8 does not run in torch (chitieu.extract.onnx_run)."""
     import torch
 
-    if engine == "fp32":
-        return model
+    if engine == "int8":
+        raise EngineError("the int8 engine runs on ONNX Runtime, not torch: load it with Extractor.load(..., engine='int8')")
     if engine in ("bf16", "fp16"):
         dtype = autocast_dtype(engine)
         for module in model.base_model.modules():
             if isinstance(module, torch.nn.Linear):
                 module.to(dtype)  # cast once here, not on every call under autocast
-        return model
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-    spec = {
-        name: per_channel_dynamic_qconfig
-        for name, module in model.base_model.named_modules()
-        if isinstance(module, torch.nn.Linear) and not name.endswith(INT8_KEEPS_FP32)
-    }
-    with warnings.catch_warnings():
-        # torch 2.13 marks the quantised tensor types deprecated (torch is pinned).
-        warnings.simplefilter("ignore", category=UserWarning)
-        warnings.simplefilter("ignore", category=DeprecationWarning)
-        quantize_dynamic(model.base_model, spec, inplace=True)
     return model
 
 

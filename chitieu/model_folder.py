@@ -85,29 +85,43 @@ def pick_device(device: str = "auto") -> str:
     return device
 
 
-def load_model_folder(
-    directory: Path, device: str = "auto", engine: str = "fp32"
-) -> tuple[Any, WordPieceAdapter, dict[str, Any]]:
-    """Model on its device in eval mode, converted for `engine` (chitieu.engines: fp32,
-    int8, bf16, fp16 or auto), the adapter, and the metadata; clear errors otherwise."""
-    import torch
-    from transformers import AutoModelForTokenClassification
+def open_model_folder(directory: Path) -> tuple[WordPieceAdapter, dict[str, Any]]:
+    """The folder's adapter and metadata, its label map checked, its weights not loaded
+    (the int8 engine reads them through its own export)."""
+    from transformers import AutoConfig
 
     from chitieu.encoders.loader import open_adapter
-    from chitieu.engines import apply_engine, resolve_engine
 
     directory = Path(directory)
     meta = read_meta(directory)
+    try:
+        config = AutoConfig.from_pretrained(str(directory))
+    except Exception as err:  # transformers raises OSError or ValueError for a bad config.json
+        raise ModelFolderError(f"cannot read the model config in {directory}: {type(err).__name__}: {err}") from err
+    labels = [config.id2label[i] for i in range(config.num_labels)]
+    if labels != list(BIO_TAGS):
+        raise ModelFolderError(f"{directory} predicts labels {labels}, expected {list(BIO_TAGS)}")
+    return open_adapter(str(directory)), meta
+
+
+def load_model_folder(
+    directory: Path, device: str = "auto", engine: str = "fp32"
+) -> tuple[Any, WordPieceAdapter, dict[str, Any]]:
+    """The torch model on its device in eval mode, converted for `engine` (chitieu.engines:
+    fp32, bf16, fp16 or auto), the adapter, and the metadata; clear errors otherwise."""
+    import torch
+    from transformers import AutoModelForTokenClassification
+
+    from chitieu.engines import apply_engine, resolve_engine
+
+    directory = Path(directory)
+    adapter, meta = open_model_folder(directory)
     dev = pick_device(device)
     chosen = resolve_engine(engine, dev)  # before the weights load: a bad choice fails fast
     try:
         model = AutoModelForTokenClassification.from_pretrained(str(directory), dtype=torch.float32)
     except Exception as err:  # safetensors and torch raise their own types for corrupt files
         raise ModelFolderError(f"cannot load the weights in {directory}: {type(err).__name__}: {err}") from err
-    labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    if labels != list(BIO_TAGS):
-        raise ModelFolderError(f"{directory} predicts labels {labels}, expected {list(BIO_TAGS)}")
-    adapter = open_adapter(str(directory))
     model.to(dev).eval()
     model = apply_engine(model, chosen)
     return model, adapter, meta

@@ -115,9 +115,24 @@ def test_bench_end_to_end_on_three_articles(tiny: Path, texts: Path) -> None:
     assert quality.engine == default and quality.documents == 2
     assert set(report.done_when) >= {">= 4x the naive pipeline's throughput", "peak serving RSS <= 1 GiB"}
     table = report.table()
-    assert "naive pipeline (float32, 300-word chunks)" in table and f"chitieu {default} (default)" in table
+    assert f"naive pipeline ({tiny.name}, float32, 300-word chunks)" in table and f"chitieu {default} (default)" in table
     assert "compute limit" in table and "trainings_running" in table
     assert json.loads(report.to_json())["served"][0]["engine"] == default
+
+
+def test_engines_are_held_to_the_model_a_leaner_one_replaces(tiny: Path, tmp_path: Path, default_model_dir: Path) -> None:
+    from chitieu.cli.bench import measure_quality
+
+    leaner = build_tiny_e5(tmp_path / "leaner", default_model_dir, layers=1, seed=1)
+    docs = annotations_dir()
+    alone = measure_quality(leaner, ["fp32"], "test", docs, 2)
+    assert [(q.model, q.engine, q.holds) for q in alone] == [("leaner", "fp32", True)]  # fp32 is its own reference
+    held = measure_quality(leaner, ["fp32"], "test", docs, 2, reference=tiny)
+    assert [(q.model, q.engine) for q in held] == [(tiny.name, "fp32"), ("leaner", "fp32")]
+    reference, served = held
+    assert served.holds == (
+        served.span_f1 >= reference.span_f1 - 0.005 and served.tuple_f1 >= reference.tuple_f1 - 0.005
+    )
 
 
 def test_command_refuses_unknown_engines_and_missing_texts(tmp_path: Path) -> None:

@@ -71,10 +71,11 @@ def test_runner_results_do_not_depend_on_the_batching() -> None:
     assert runner([]) == []
 
 
-def test_engine_choice() -> None:
+def test_engine_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHITIEU_ENGINE", raising=False)
     assert resolve_engine("fp32", "cpu") == "fp32"
     assert resolve_engine("int8", "cpu") == "int8"
-    assert resolve_engine("auto", "cpu") in ("fp32", "bf16")
+    assert resolve_engine("auto", "cpu") == "int8"
     with pytest.raises(EngineError, match="CPU only"):
         resolve_engine("int8", "cuda")
     with pytest.raises(EngineError, match="GPUs only"):
@@ -83,7 +84,7 @@ def test_engine_choice() -> None:
         resolve_engine("int4", "cpu")
 
 
-def test_auto_on_cpu_is_bf16_only_with_hardware_bf16(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_on_cpu_without_onnxruntime_is_bf16_only_with_hardware_bf16(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from chitieu import engines
 
     amx = tmp_path / "amx"
@@ -93,6 +94,9 @@ def test_auto_on_cpu_is_bf16_only_with_hardware_bf16(tmp_path: Path, monkeypatch
     assert engines.cpu_has_bf16(amx) and not engines.cpu_has_bf16(plain)
     assert not engines.cpu_has_bf16(tmp_path / "absent")
     monkeypatch.delenv("CHITIEU_ENGINE", raising=False)
+    monkeypatch.setattr(engines, "has_onnxruntime", lambda: False)
+    with pytest.raises(EngineError, match="needs onnxruntime"):
+        resolve_engine("int8", "cpu")
     monkeypatch.setattr(engines, "cpu_has_bf16", lambda: True)
     assert resolve_engine("auto", "cpu") == "bf16"
     monkeypatch.setattr(engines, "cpu_has_bf16", lambda: False)
@@ -125,19 +129,60 @@ def tiny(tmp_path_factory: pytest.TempPathFactory, default_model_dir: Path) -> P
     return build_tiny_e5(tmp_path_factory.mktemp("fast") / "tiny-e5", default_model_dir, hidden=64, layers=2)
 
 
-def test_int8_quantises_the_encoder_and_keeps_the_head(tiny: Path) -> None:
-    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
+def test_int8_quantises_the_encoder_and_keeps_the_head(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import onnx
 
-    model, _, _ = load_model_folder(tiny, "cpu", "int8")
-    kinds = {name: type(m) for name, m in model.named_modules()}
-    layer = f"{model.base_model_prefix}.encoder.layer.1"
-    for name in ("attention.self.query", "attention.self.key", "attention.self.value", "intermediate.dense"):
-        assert kinds[f"{layer}.{name}"] is QuantizedLinear, name
-    # The layers that read GELU and attention outputs, and the head, stay fp32.
-    assert kinds[f"{layer}.output.dense"] is kinds[f"{layer}.attention.output.dense"] is torch.nn.Linear
-    assert kinds["classifier"] is torch.nn.Linear
+    from chitieu.extract.onnx_run import OrtRunner, build_int8
+
+    monkeypatch.setenv("CHITIEU_CACHE", str(tmp_path))
+    path = build_int8(tiny)
+    assert path.parent == tmp_path / "onnx"
+    nodes = onnx.load(str(path)).graph.node
+    plain = {n.name for n in nodes if n.op_type == "MatMul"}
+    # The weights of queries, keys, values, the attention output and the feed-forward
+    # expansion are int8 (one integer product per layer and matrix)...
+    assert sum(n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul") for n in nodes) == 2 * 5
+    # ...the feed-forward outputs, which read GELU, and the head stay fp32.
+    for name in ("/model/bert/encoder/layer.1/output/dense/MatMul", "/model/classifier/MatMul"):
+        assert name in plain, sorted(plain)
+    # Built once: a second load reads the cached file.
+    built = path.stat().st_mtime_ns
+    extractor = Extractor.load(tiny, device="cpu", engine="int8")
+    assert isinstance(extractor.runner, OrtRunner) and path.stat().st_mtime_ns == built
     with pytest.raises(EngineError, match="GPUs only"):
         load_model_folder(tiny, "cpu", "fp16")
+    with pytest.raises(EngineError, match="ONNX Runtime"):
+        load_model_folder(tiny, "cpu", "int8")
+
+
+def test_int8_output_does_not_depend_on_the_batch(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dynamic quantisation scales activations by the whole input: the runner must not let
+    other windows (another request's, pooled by the service) change a window's output."""
+    monkeypatch.setenv("CHITIEU_CACHE", str(tmp_path))
+    extractor = Extractor.load(tiny, device="cpu", engine="int8")
+    first = extractor.prepare("Năm 2025 tỉnh Bến Tre phấn đấu tăng trưởng GRDP từ 9,3% trở lên. " * 9).windows
+    other = extractor.prepare("Giám đốc Sở Tài chính cho biết tổng chi ngân sách đạt 12.000 tỷ đồng. " * 20).windows
+    alone = extractor.run(first)
+    pooled = extractor.run([*other, *first])[len(other) :]
+    for a, b in zip(alone, pooled):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_int8_export_follows_the_weights(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retrained folder gets its own export: the cache is keyed by the weights' digest."""
+    import shutil
+
+    from chitieu.extract.onnx_run import int8_model_path
+
+    monkeypatch.setenv("CHITIEU_CACHE", str(tmp_path))
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny, copy)
+    assert int8_model_path(copy) == int8_model_path(tiny)
+    model, _, _ = load_model_folder(copy, "cpu", "fp32")
+    with torch.no_grad():
+        model.classifier.bias.add_(1.0)
+    model.save_pretrained(str(copy))
+    assert int8_model_path(copy) != int8_model_path(tiny)
 
 
 def test_bf16_runs_linear_layers_in_bf16_and_keeps_the_rest_fp32(tiny: Path) -> None:
@@ -149,7 +194,8 @@ def test_bf16_runs_linear_layers_in_bf16_and_keeps_the_rest_fp32(tiny: Path) -> 
 
 
 @pytest.mark.parametrize("engine", ["int8", "bf16"])
-def test_fast_engines_track_fp32(tiny: Path, engine: str) -> None:
+def test_fast_engines_track_fp32(tiny: Path, engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHITIEU_CACHE", str(tmp_path))  # int8's export goes here, not to the user's cache
     text = "Bí thư Tỉnh ủy Bến Tre Lê Đức Thọ đề nghị phấn đấu đạt mức tăng trưởng GRDP từ 9,3% trở lên. " * 12
     reference = Extractor.load(tiny, device="cpu", engine="fp32")
     fast = Extractor.load(tiny, device="cpu", engine=engine)

@@ -147,6 +147,12 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         base_path, num_labels=len(BIO_TAGS), id2label=dict(ID2TAG), label2id=dict(TAG2ID),
         attention_probs_dropout_prob=opts.attention_dropout,
     )
+    if opts.layers is not None:
+        if opts.layers > config.num_hidden_layers:
+            raise ValueError(f"--layers {opts.layers}: the base {opts.base} has only {config.num_hidden_layers} layers")
+        # from_pretrained then loads the bottom layers' weights and ignores the rest; the
+        # saved config says how many there are, so the folder loads anywhere as it is.
+        config.num_hidden_layers = opts.layers
     set_seed(opts.seed)  # the new head is initialised here: same seed, same model
     model = AutoModelForTokenClassification.from_pretrained(base_path, config=config, dtype=torch.float32)
 

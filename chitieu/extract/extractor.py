@@ -53,13 +53,21 @@ class Extractor:
     @classmethod
     def load(cls, directory: Path, device: str = "auto", batch_size: int = 8, engine: str = "auto") -> "Extractor":
         """`engine`: fp32, int8, bf16, fp16 or auto (chitieu.engines)."""
-        from chitieu.engines import resolve_engine
-        from chitieu.extract.run import TorchRunner
-        from chitieu.model_folder import load_model_folder
+        from chitieu.engines import configure_threads, resolve_engine
+        from chitieu.model_folder import load_model_folder, open_model_folder, pick_device
 
-        model, adapter, meta = load_model_folder(directory, device, engine)
-        chosen = resolve_engine(engine, model.device.type)
-        runner = TorchRunner.for_model(model, adapter.pad_id, model.device, batch_size, engine=chosen)
+        chosen = resolve_engine(engine, pick_device(device))
+        runner: WindowRunner
+        if chosen == "int8":
+            from chitieu.extract.onnx_run import OrtRunner
+
+            adapter, meta = open_model_folder(directory)
+            runner = OrtRunner.for_folder(directory, threads=configure_threads())
+        else:
+            from chitieu.extract.run import TorchRunner
+
+            model, adapter, meta = load_model_folder(directory, device, chosen)
+            runner = TorchRunner.for_model(model, adapter.pad_id, model.device, batch_size, engine=chosen)
         return cls(
             adapter, runner, meta,
             goal_classifier=GoalClassifier.load(directory), indicator_chooser=IndicatorChooser.load(directory),
