@@ -156,6 +156,27 @@ def test_fixed_epochs_without_early_stopping(corpus_dir, tiny_base, tmp_path):
     assert "fixed epochs" in (tmp_path / "fixed" / "README.md").read_text()
 
 
+def test_layers_keeps_the_bottom_layers_of_the_base(corpus_dir, tiny_base, tmp_path):
+    import torch
+    from transformers import AutoModel
+
+    root, _ = corpus_dir
+    base = AutoModel.from_pretrained(str(tiny_base))
+    assert base.config.num_hidden_layers >= 2
+    opts = TrainOptions(base=str(tiny_base), annotations=root, out=tmp_path, name="lean", epochs=1, max_steps=1,
+                        lr_encoder=0.0, threads=1, save_dtype="fp32", evaluate_test=False, dev_split="none", layers=1)
+    folder = train(opts)
+    lean = AutoModel.from_pretrained(str(folder))
+    assert lean.config.num_hidden_layers == 1 and read_meta(folder)["options"]["layers"] == 1
+    # The kept layer is the base's first, untouched at a zero encoder rate.
+    torch.testing.assert_close(lean.encoder.layer[0].state_dict(), base.encoder.layer[0].state_dict())
+    Extractor.load(folder, device="cpu", engine="fp32").extract(SENTENCES[0][0])
+    with pytest.raises(ValueError, match="has only"):
+        train(TrainOptions(**{**opts.__dict__, "name": "deep", "layers": base.config.num_hidden_layers + 1}))
+    with pytest.raises(ValueError, match="layers"):
+        TrainOptions(annotations=root, layers=0)
+
+
 def test_early_stopping_on_training_data_is_refused(corpus_dir):
     root, _ = corpus_dir
     with pytest.raises(ValueError, match="--dev-split none"):
