@@ -52,7 +52,7 @@ class Metrics:
 
     def set_model(self, info: dict[str, Any], folder: str) -> None:
         self.model_info.info(
-            {"name": str(info.get("name")), "version": str(info.get("version")), "base": str(info.get("base")), "folder": folder}
+            {"name": str(info.get("name")), "version": str(info.get("version")), "base": str(info.get("base")), "engine": str(info.get("engine")), "folder": folder}
         )
 
     def observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:

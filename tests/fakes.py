@@ -62,6 +62,8 @@ class LexiconAdapter:
 
 
 class LexiconRunner:
+    engine = "lexicon"  # what /model and the metrics report as the arithmetic
+
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.calls: list[int] = []

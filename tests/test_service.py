@@ -119,6 +119,7 @@ def test_health_ready_and_model(client: TestClient) -> None:
     assert info["name"] == "fake-a" and info["version"] == "1" and info["base"] == "lexicon"
     assert info["labels"] == ["PROVINCE", "OFFICIAL", "INDICATOR", "TARGET_VALUE"]
     assert info["metrics"] == {"f1": 0.5} and info["folder"] == "model-a"
+    assert info["engine"] == "lexicon", "/model says which arithmetic is served"
     assert info["goal_classifier"] is None, "the lexicon fake has no goal classifier"
 
 
@@ -366,7 +367,7 @@ def test_reload_swaps_under_concurrent_requests_without_failures(models_dir: Pat
         assert {"fake-a", "fake-b"} <= set(names)
         assert client.get("/model").json()["name"] == "fake-b"
         metrics = client.get("/metrics").text
-        assert 'chitieu_model_info{base="lexicon",folder="model-b",name="fake-b",version="2"} 1.0' in metrics
+        assert 'chitieu_model_info{base="lexicon",engine="lexicon",folder="model-b",name="fake-b",version="2"} 1.0' in metrics
         assert 'chitieu_reloads_total{outcome="ok"} 3.0' in metrics
 
 
@@ -386,7 +387,7 @@ def test_metrics_count_requests_per_endpoint_and_status(models_dir: Path) -> Non
         assert 'chitieu_requests_total{endpoint="unmatched",method="GET",status="404"} 1.0' in text
         assert 'chitieu_request_duration_seconds_count{endpoint="/extract",method="POST",status="200"} 1.0' in text
         assert "chitieu_queue_depth 0.0" in text
-        assert 'chitieu_model_info{base="lexicon",folder="model-a",name="fake-a",version="1"} 1.0' in text
+        assert 'chitieu_model_info{base="lexicon",engine="lexicon",folder="model-a",name="fake-a",version="1"} 1.0' in text
         # Each app has its own registry.
         assert 'endpoint="/extract"' not in other.get("/metrics").text
 

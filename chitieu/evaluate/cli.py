@@ -76,6 +76,7 @@ def model_info(extractor: Any, folder: Path) -> dict[str, Any]:
         "train_documents": meta.get("train_documents"),
         "data_hash": meta.get("data_hash"),
         "created": meta.get("created"),
+        "engine": info.get("engine"),
     }
 
 

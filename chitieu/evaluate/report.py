@@ -345,6 +345,8 @@ def _system_notes(systems: Sequence[Mapping[str, Any]]) -> str:
         facts = [f"{s['kind']}", f"labels: {', '.join(s['labels'])}"]
         if model:
             facts.append(f"version {model.get('version')}, base {model.get('base')}")
+            if model.get("engine"):
+                facts.append(f"engine {model['engine']}")
             if model.get("train_documents") is not None:
                 facts.append(f"{model['train_documents']} training documents")
             if model.get("data_hash"):

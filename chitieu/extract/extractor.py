@@ -83,6 +83,8 @@ class Extractor:
             "metrics": self.meta.get("metrics", {}),
             "goal_classifier": self.goal_classifier.trained_on if self.goal_classifier is not None else None,
             "indicator_chooser": self.indicator_chooser.trained_on if self.indicator_chooser is not None else None,
+            # What produced the figures: evaluation reports and the service's /model say it.
+            "engine": getattr(self.runner, "engine", "unknown"),
         }
 
     def prepare(self, text: str, doc_id: str | None = None) -> Prepared:
