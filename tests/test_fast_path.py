@@ -75,7 +75,7 @@ def test_engine_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CHITIEU_ENGINE", raising=False)
     assert resolve_engine("fp32", "cpu") == "fp32"
     assert resolve_engine("int8", "cpu") == "int8"
-    assert resolve_engine("auto", "cpu") == "int8"
+    assert resolve_engine("auto", "cpu") in ("fp32", "bf16")
     with pytest.raises(EngineError, match="CPU only"):
         resolve_engine("int8", "cuda")
     with pytest.raises(EngineError, match="GPUs only"):
@@ -84,7 +84,7 @@ def test_engine_choice(monkeypatch: pytest.MonkeyPatch) -> None:
         resolve_engine("int4", "cpu")
 
 
-def test_auto_on_cpu_without_onnxruntime_is_bf16_only_with_hardware_bf16(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_on_cpu_is_bf16_only_with_hardware_bf16(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from chitieu import engines
 
     amx = tmp_path / "amx"
