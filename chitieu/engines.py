@@ -5,8 +5,8 @@ the folder is loaded, never saved, so one folder serves every engine:
 - `fp32`: the weights as trained, on any device; the reference the others are held to.
 - `int8`: ONNX Runtime, CPU only (chitieu.extract.onnx_run): the tagger exported once to
   ONNX and its matrix products quantised to int8 (weights per output channel, activations
-  per batch), except those that read GELU outputs and the head, which stay fp32. On a
-  2-core AVX2 machine it serves 1.3x the words per second of torch's fp32 (torch's own
+  per window, each window run alone), except those that read GELU outputs and the head,
+  which stay fp32. On a 2-core AVX2 machine it serves 1.3x the words per second of torch's fp32 (torch's own
   dynamic quantisation, which this engine replaced, 1.2x). Opt-in (`CHITIEU_ENGINE=int8`):
   its tuple F1 on the 6-layer default falls 0.022 below fp32's.
 - `bf16`: linear layers in bfloat16 under autocast; layer norms, the residual stream and

@@ -573,13 +573,14 @@ def bench(
 
     from chitieu.paths import annotations_dir
 
+    naive_folder = naive_folder or folder
     threads = configure_threads()
     default_engine = resolve_engine("auto", "cpu")
     engines = list(dict.fromkeys([*engines, default_engine]))  # the default is always measured
     conditions: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "model": folder.name,
-        "naive_model": (naive_folder or folder).name,
+        "naive_model": naive_folder.name,
         "cpus": os.cpu_count(),
         "torch_threads": threads,
         "repeats": repeats,
@@ -587,7 +588,6 @@ def bench(
     }
     words = WordCounts.of(articles)
     progress(f"{words.articles} articles, {words.total} words; the naive pipeline")
-    naive_folder = naive_folder or folder
     naives = [run_naive(naive_folder, articles, repeats)]
     if naives[0][0].dtype != "float32":
         progress("the naive pipeline in fp32")
@@ -619,10 +619,7 @@ def bench(
     quality: list[Quality] = []
     if quality_split:
         progress(f"F1 on the {quality_split} split")
-        quality = measure_quality(
-            folder, engines, quality_split, annotations or annotations_dir(), quality_limit,
-            reference=naive_folder if naive_folder != folder else None,
-        )
+        quality = measure_quality(folder, engines, quality_split, annotations or annotations_dir(), quality_limit, reference=naive_folder)
     conditions.update(conditions_now("after"))
     report = Report(conditions, words, compute, [n for n, _ in naives], served, stages, quality, default_engine)
     report.done_when = done_when(report)

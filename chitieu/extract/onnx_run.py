@@ -1,11 +1,10 @@
 """Stage 2, run, on ONNX Runtime: the int8 engine.
 
 The tagger is exported once to ONNX from the model folder's weights and its matrix
-products quantised to int8 (weights per output channel, activations per batch, ONNX
-Runtime's dynamic quantisation). ONNX Runtime's int8 kernels multiply on AVX2 as well as
-on AVX-512 and VNNI, and its fused attention and layer-norm kernels cut what torch
-spends between the matrix products, so on a CPU it is the fastest way to run the model
-that chitieu has measured (README, "Speed").
+products quantised to int8 (weights per output channel, activations per input, ONNX
+Runtime's dynamic quantisation; `OrtRunner` makes each input one window). ONNX Runtime's
+int8 kernels multiply on AVX2 as well as on AVX-512 and VNNI; on a 2-core AVX2 machine it
+is the fastest way to run the model chitieu has measured (README, "Speed").
 
 The exported file is derived, never committed: it is built on first use into the cache
 (`chitieu.paths.cache_dir() / "onnx"`), named by the digest of the weights and by this
@@ -37,7 +36,7 @@ log = logging.getLogger(__name__)
 ONNX_FORMAT = 1
 #: Matrix products left in fp32 (ONNX node names of a transformers BERT/RoBERTa export):
 #: each layer's feed-forward output, which reads GELU outputs whose outliers one activation
-#: scale per batch cannot hold, and the 9-way head, tiny and deciding every tag. On the test
+#: scale per input cannot hold, and the 9-way head, tiny and deciding every tag. On the test
 #: split (156 documents, the 2026-12-06 default) quantising those too cost 0.008 span and
 #: 0.041 tuple F1; keeping the attention output in fp32 as well bought nothing (README, "Speed").
 INT8_KEEPS_FP32 = re.compile(r"(/layer\.\d+/output/dense/MatMul|/classifier/MatMul)$")
