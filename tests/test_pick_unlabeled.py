@@ -153,6 +153,31 @@ def test_the_2026_12_06b_round_is_what_the_pick_script_chooses(shared, tmp_path)
     _assert_committed(picked, "2026-12-06b")
 
 
+ROUND_4_AGAINST = "c30c2d8"  # the corpus the 2026-12-06c round was picked against
+ROUND_4_PREDICTED = ROOT / "annotations" / "tools" / "round-20261206c-predicted-targets.json"
+ROUND_4_UNCERTAIN = ROOT / "annotations" / "tools" / "round-20261206c-uncertainty-scores.json"
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_the_2026_12_06c_round_is_what_the_pick_script_chooses(shared, tmp_path):
+    """`--campaign --count 0 --topup-campaign 2026-12-06c --pool wide --predicted ...
+    --min-targets 1 --predicted-train 400 --predicted-dev 16 --dense-train 70
+    --min-rule-goals 1 --scores ... --uncertain-train 36 --seed 202612063` against the
+    corpus of c30c2d8."""
+    corpus = _corpus_at(ROUND_4_AGAINST, tmp_path)
+    module = _pick_module()
+    predicted = json.loads(ROUND_4_PREDICTED.read_text(encoding="utf-8"))
+    uncertain = json.loads(ROUND_4_UNCERTAIN.read_text(encoding="utf-8"))
+    pool = {i for i, _ in module.predicted_pool(corpus, shared, "wide")}
+    assert pool == set(predicted) == set(uncertain), "the committed counts and scores cover the pool"
+    picked = module.pick_predicted_round(corpus, shared, predicted, 0, 400, 202612063, "2026-12-06c", 1, "wide", 16)
+    picked += module.pick_rule_ranked(corpus, shared, picked, 70, 202612063, "train", 1, "2026-12-06c", "wide")
+    picked += module.pick_uncertain_ranked(corpus, shared, picked, 36, 202612063, "train", uncertain, "2026-12-06c", "wide")
+    assert len(picked) == 175
+    _assert_committed(picked, "2026-12-06c")
+
+
 def test_the_campaign_takes_the_least_sure_half_then_every_kind_in_turn(tmp_path):
     module = _pick_module()
     vocab = [f"từ{i}" for i in range(20000)]
@@ -215,3 +240,39 @@ def test_a_predicted_round_takes_kinds_in_turn_densest_first_and_skips_near_dupl
     assert all(d.meta["campaign"] == "round-x" and d.meta["predicted_targets"] == predicted[d.id] for d in picked)
     again = module.pick_predicted_round(corpus, tmp_path, predicted, 1, 3, 7, "round-x", min_targets=3)
     assert [(d.id, d.meta["split"]) for d in again] == [(d.id, d.meta["split"]) for d in picked]
+
+
+def test_the_wide_pool_reads_future_years_and_long_articles_and_ranks_by_rule_goals(tmp_path):
+    module = _pick_module()
+    vocab = [f"từ{i}" for i in range(30000)]
+    own = lambda k, n: " ".join(vocab[k * 2000 : k * 2000 + n])  # noqa: E731 - distinct filler per article
+    texts = {
+        "year": f"Đến năm 2020 tỉnh có 50% xã đạt chuẩn nông thôn mới. {own(0, 150)}",  # a future year, no goal word
+        "long": f"Năm 2018 tỉnh phấn đấu thu ngân sách 5.000 tỷ đồng và tăng trưởng 8%, xuất khẩu đạt 2 tỷ USD. {own(1, 1800)}",
+        "one": f"UBND tỉnh họp. Năm 2018, phấn đấu tăng trưởng GRDP đạt 9,3%. {own(2, 150)}",
+        "none": f"Hôm qua trời mưa 30 mm. {own(3, 150)}",
+    }
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("", encoding="utf-8")
+    unlabeled = tmp_path / "corpus_unlabeled" / "vn_news_2017.jsonl.gz"
+    unlabeled.parent.mkdir()
+    with gzip.open(unlabeled, "wt", encoding="utf-8") as fh:
+        for doc_id, text in texts.items():
+            fh.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
+    module.nfc_articles.cache_clear()
+    assert 9000 < len(texts["long"]) <= 20000
+
+    assert [i for i, _ in module.predicted_pool(corpus, tmp_path, "wide")] == ["year", "long", "one"]
+    assert [i for i, _ in module.predicted_pool(corpus, tmp_path, "cue")] == ["one"]  # the 2026-12-06b pool is unchanged
+    with pytest.raises(ValueError, match="choose one of cue, wide"):
+        module.predicted_pool(corpus, tmp_path, "all")
+
+    # The model found a target in "one" only; the rest are read by rule goals, most first.
+    picked = module.pick_predicted_round(corpus, tmp_path, {"year": 0, "long": 0, "one": 2}, 0, 5, 3, "r", 1, "wide", 1)
+    assert [(d.id, d.meta["split"]) for d in picked] == [("one", "dev")]
+    picked += module.pick_rule_ranked(corpus, tmp_path, picked, 5, 3, "train", 1, "r", "wide")
+    assert [d.id for d in picked] == ["one", "long", "year"]
+    assert picked[1].meta["split"] == "train" and picked[1].meta["pick"].startswith("rule-ranked")
+    # Or by how unsure the model is, the least sure first; an article it is sure about is never read.
+    unsure = module.pick_uncertain_ranked(corpus, tmp_path, [], 5, 3, "train", {"year": 1.0, "long": 5.0, "one": 0.0}, "r", "wide")
+    assert [d.id for d in unsure] == ["long", "year"] and unsure[0].meta["pick"].startswith("uncertain")

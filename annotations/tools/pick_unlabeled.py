@@ -47,9 +47,27 @@ check had promised ~300 values in the 120 articles of the round before and they 
         --predicted annotations/tools/round-20261206b-predicted-targets.json --min-targets 1 \
         --predicted-test 12 --predicted-train 200 --seed 202612062 --out picked.jsonl
 
-(against the corpus of commit 50c155b). The next batch: the same four steps against the
-current corpus, a new round name and seed; the pool is nearly spent (of the 77 articles in
-which the model found two or more targets, 69 were near-duplicates of annotated ones).
+(against the corpus of commit 50c155b). That pool was then spent, so the round of
+2026-12-06c read a wider one (`--pool wide`: one goal cue or future year before a figure,
+up to 20,000 characters) and, after the articles with a predicted target, the ones with the
+most rule goals and the ones the model is least sure about:
+
+    python annotations/tools/pick_unlabeled.py --write-pool pool.jsonl --pool wide
+    CHITIEU_ENGINE=int8 chitieu batch pool.jsonl --output scored      # 2,492 articles, 8 min
+    python annotations/tools/pick_unlabeled.py --predicted-from scored \
+        --save-predicted annotations/tools/round-20261206c-predicted-targets.json
+    python annotations/tools/pick_unlabeled.py --score-pool models/e5-small-L6-20261206c --pool wide \
+        --save-scores annotations/tools/round-20261206c-uncertainty-scores.json   # 20 min
+    python annotations/tools/pick_unlabeled.py --campaign --count 0 --topup-campaign 2026-12-06c \
+        --pool wide --predicted annotations/tools/round-20261206c-predicted-targets.json \
+        --min-targets 1 --predicted-train 400 --predicted-dev 16 --dense-train 70 --min-rule-goals 1 \
+        --scores annotations/tools/round-20261206c-uncertainty-scores.json --uncertain-train 36 \
+        --seed 202612063 --out picked.jsonl
+
+(against the corpus of commit c30c2d8). The next batch: the same steps against the current
+corpus, a new round name and seed. The 2017 pool is close to spent: of the 230 articles in
+which the model found a target, 161 were near-duplicates of annotated ones, and the 70
+rule-ranked articles held 11 values.
 """
 
 from __future__ import annotations
@@ -325,6 +343,52 @@ def pick_goal_dense(
     return take_unseen(pool, seen, count, f"goal-dense (>= {min_rule_goals} rule goals)", split, campaign)
 
 
+def pick_ranked(
+    corpus: Path, shared: Path, taken: list[Document], count: int, seed: int, split: str, campaign: str,
+    pool_name: str, rank: Callable[[str, str], float], minimum: float, how: str,
+) -> list[Document]:
+    """Articles of a model-scored round's pool not yet `taken` whose `rank` (id, text) is at
+    least `minimum`, the highest first (ties in seeded order), past the near-duplicate check."""
+    documents = read_documents(corpus)
+    seen = [(shingles(d.text), set(FIGURE.findall(d.text))) for d in [*documents, *taken]]
+    excluded = {d.id for d in taken}
+    ranked = []
+    for article_id, text in predicted_pool(corpus, shared, pool_name):
+        if article_id not in excluded and (n := rank(article_id, text)) >= minimum:
+            ranked.append((n, article_id, text))
+    random.Random(seed + 11).shuffle(ranked)
+    ranked.sort(key=lambda item: -item[0])  # stable: ties keep the seeded order
+    return take_unseen([(i, t) for _, i, t in ranked], seen, count, how, split, campaign)
+
+
+def pick_rule_ranked(
+    corpus: Path, shared: Path, taken: list[Document], count: int, seed: int, split: str, min_rule_goals: int,
+    campaign: str, pool_name: str,
+) -> list[Document]:
+    """After a model-scored round has taken every article with a predicted target: articles
+    of the same pool in which the rule goal check finds at least `min_rule_goals` goals,
+    the most rule goals first. The model misses a third of the goals (test recall 0.67), so
+    an article it finds none in can still hold them; the rules only choose what to read."""
+    from chitieu.extract.goals import goal_values
+
+    how = f"rule-ranked (>= {min_rule_goals} rule goals, most first)"
+    rank = lambda _id, text: len(goal_values(text))  # noqa: E731
+    return pick_ranked(corpus, shared, taken, count, seed, split, campaign, pool_name, rank, min_rule_goals, how)
+
+
+def pick_uncertain_ranked(
+    corpus: Path, shared: Path, taken: list[Document], count: int, seed: int, split: str, scores: dict[str, float],
+    campaign: str, pool_name: str,
+) -> list[Document]:
+    """Then the articles the model is least sure about (`uncertainty_scores`, committed
+    beside this script), the least sure first: in the 2026-12-06c round the rule-ranked
+    articles held about one value in ten, so goal talk the model half-sees is the next
+    place to look."""
+    how = "uncertain (most disagreement first)"
+    rank = lambda article_id, _text: scores[article_id]  # noqa: E731
+    return pick_ranked(corpus, shared, taken, count, seed + 1, split, campaign, pool_name, rank, 0.25, how)
+
+
 def pick_predicted_dense(
     corpus: Path, shared: Path, taken: list[Document], count: int, seed: int, split: str, predicted: dict[str, int],
     min_targets: int = 2,
@@ -341,21 +405,36 @@ def pick_predicted_dense(
     return take_unseen(pool, seen, count, f"predicted-dense (>= {min_targets} model targets)", split)
 
 
-def predicted_pool(corpus: Path, shared: Path) -> list[tuple[str, str]]:
-    """(id, NFC text) of the articles a model-scored round reads: 800-9,000 characters with a
-    goal cue before a figure, not in the corpus, and with two goal cues or one goal the rule
-    check finds (874 of 2,274 cue articles against the corpus of 2026-12-06: what 2 CPU
-    cores can score in half an hour)."""
+# Goals stated by the year they are for, with no goal word: `đến năm 2020 ... đạt 50%`,
+# `năm 2018, tỉnh ... thu 5.000 tỷ đồng` (the 2017 pool's future is 2018 on).
+FUTURE_YEAR_CUE = re.compile(r"(đến năm|tới năm|vào năm|trong năm|năm) 20(1[89]|[23]\d)[^.\n]{0,80}?\d", re.IGNORECASE)
+POOLS = ("cue", "wide")
+
+
+def predicted_pool(corpus: Path, shared: Path, pool: str = "cue") -> list[tuple[str, str]]:
+    """(id, NFC text) of the articles a model-scored round reads, not in the corpus and
+    800-9,000 characters long (`wide`: 20,000). `cue` (the 2026-12-06b round): a goal cue before a figure and
+    either two such cues or one goal the rule check finds (874 of 2,274 cue articles against
+    the corpus of 2026-12-06: what 2 CPU cores could score in half an hour with the 12-layer
+    model). `wide` (the 2026-12-06c round, once the cue pool was spent and the 6-layer int8
+    model scored ~6 articles a second): one goal cue or one future year before a figure,
+    long articles included, since plans and congress reports run long and hold many goals."""
     from chitieu.extract.goals import goal_values
 
+    if pool not in POOLS:
+        raise ValueError(f"unknown pool {pool!r}: choose one of {', '.join(POOLS)}")
     used = {d.id for d in read_documents(corpus)}
-    pool = []
+    longest = 20_000 if pool == "wide" else 9000
+    chosen = []
     for article_id, text in nfc_articles(shared):
-        if article_id in used or not 800 <= len(text) <= 9000 or not CAMPAIGN_GOAL_CUE.search(text):
+        if article_id in used or not 800 <= len(text) <= longest:
             continue
-        if len(CAMPAIGN_GOAL_CUE.findall(text)) >= 2 or goal_values(text):
-            pool.append((article_id, text))
-    return pool
+        if pool == "wide":
+            if CAMPAIGN_GOAL_CUE.search(text) or FUTURE_YEAR_CUE.search(text):
+                chosen.append((article_id, text))
+        elif CAMPAIGN_GOAL_CUE.search(text) and (len(CAMPAIGN_GOAL_CUE.findall(text)) >= 2 or goal_values(text)):
+            chosen.append((article_id, text))
+    return chosen
 
 
 def predicted_counts(batch_output: Path) -> dict[str, int]:
@@ -371,18 +450,19 @@ def predicted_counts(batch_output: Path) -> dict[str, int]:
 
 def pick_predicted_round(
     corpus: Path, shared: Path, predicted: dict[str, int], n_test: int, n_train: int, seed: int, campaign: str,
-    min_targets: int,
+    min_targets: int, pool_name: str = "cue", n_dev: int = 0,
 ) -> list[Document]:
     """A round chosen by the model's target counts (`predicted`, committed beside this
     script): articles of `predicted_pool` in which it finds at least `min_targets` tuples,
     taken in turn across article kinds (so one kind does not fill the round), the most
     predicted targets first within a kind (ties in seeded order), past the near-duplicate
     check. The first `n_test` taken (the densest of each kind) go to test, which needs
-    values more than documents; the rest to train. The model only chooses what to read:
-    test annotators never see its output."""
+    values more than documents; of the rest, a seeded draw of `n_dev` goes to dev and the
+    others to train. The model only chooses what to read: test annotators never see its
+    output."""
     documents = read_documents(corpus)
     seen = [(shingles(d.text), set(FIGURE.findall(d.text))) for d in documents]
-    pool = [(i, t) for i, t in predicted_pool(corpus, shared) if predicted.get(i, 0) >= min_targets]
+    pool = [(i, t) for i, t in predicted_pool(corpus, shared, pool_name) if predicted.get(i, 0) >= min_targets]
     random.Random(seed).shuffle(pool)
     pool.sort(key=lambda item: -predicted[item[0]])  # stable: ties keep the seeded order
     how = f"predicted-dense (>= {min_targets} model targets, kinds in turn)"
@@ -394,8 +474,11 @@ def pick_predicted_round(
         return bool(got)
 
     kinds_in_turn(pool, n_test + n_train, take)
+    rest = [doc.id for doc in picked[n_test:]]
+    random.Random(seed + 1).shuffle(rest)
+    dev = set(rest[:n_dev])
     for k, doc in enumerate(picked):
-        doc.meta["split"] = "test" if k < n_test else "train"
+        doc.meta["split"] = "test" if k < n_test else "dev" if doc.id in dev else "train"
         doc.meta["predicted_targets"] = predicted[doc.id]
     return picked
 
@@ -433,7 +516,17 @@ def main() -> None:
     )
     parser.add_argument("--predicted-train", type=int, default=0, help="--topup-campaign: a round of this many train articles (and --predicted-test test ones) chosen by --predicted")
     parser.add_argument("--min-targets", type=int, default=3, help="--predicted-train: model target tuples an article needs")
+    parser.add_argument(
+        "--pool", choices=POOLS, default="cue",
+        help="--write-pool/--predicted-train: the articles scored (cue: the 2026-12-06b round; wide: any goal cue or future year before a figure)",
+    )
+    parser.add_argument(
+        "--uncertain-train", type=int, default=0,
+        help="--predicted-train: then this many train articles by --scores, the least sure first",
+    )
+    parser.add_argument("--predicted-dev", type=int, default=0, help="--predicted-train: of those, a seeded draw of this many goes to dev")
     parser.add_argument("--write-pool", type=Path, help="write the articles a model-scored round reads (JSONL), to score with chitieu batch")
+    parser.add_argument("--score-pool", type=Path, help="model folder: how unsure it is about each article of --pool (writes --save-scores)")
     parser.add_argument("--predicted-from", type=Path, help="a chitieu batch output folder: its per-article target counts go to --save-predicted")
     parser.add_argument("--save-predicted", type=Path)
     parser.add_argument("--out", type=Path)
@@ -441,11 +534,18 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=annotations_dir() / "corpus.jsonl")
     parser.add_argument("--shared", type=Path, default=shared_dir(), help="the folder holding corpus_unlabeled/")
     args = parser.parse_args()
-    if not (args.write_pool or args.predicted_from) and (args.out is None or args.count is None):
+    if not (args.write_pool or args.predicted_from or args.score_pool) and (args.out is None or args.count is None):
         parser.error("a pick needs --count N and --out FILE")
     if args.write_pool:
-        write_documents([Document(id=i, text=t, meta={}) for i, t in predicted_pool(args.corpus, args.shared)], args.write_pool)
+        write_documents([Document(id=i, text=t, meta={}) for i, t in predicted_pool(args.corpus, args.shared, args.pool)], args.write_pool)
         print(f"the pool to score -> {args.write_pool}; next: chitieu batch {args.write_pool} --output SCORED")
+        return
+    if args.score_pool:
+        if not args.save_scores:
+            parser.error("--score-pool needs --save-scores FILE")
+        scores = uncertainty_scores(predicted_pool(args.corpus, args.shared, args.pool), args.score_pool)
+        write_text(args.save_scores, json.dumps(scores, ensure_ascii=False, indent=0, sort_keys=True) + "\n")
+        print(f"{len(scores)} articles scored -> {args.save_scores}")
         return
     if args.predicted_from:
         if not args.save_predicted:
@@ -467,8 +567,22 @@ def main() -> None:
         predicted = json.loads(args.predicted.read_text(encoding="utf-8"))
         picked = pick_predicted_round(
             args.corpus, args.shared, predicted, args.predicted_test, args.predicted_train, args.seed,
-            args.topup_campaign, args.min_targets,
+            args.topup_campaign, args.min_targets, args.pool, args.predicted_dev,
         )
+        if args.dense_train:
+            # The 2026-12-06c round: the articles with a predicted target held too few values.
+            picked += pick_rule_ranked(
+                args.corpus, args.shared, picked, args.dense_train, args.seed, "train", args.min_rule_goals,
+                args.topup_campaign, args.pool,
+            )
+        if args.uncertain_train:
+            if not args.scores:
+                parser.error("--uncertain-train needs --scores FILE (uncertainty_scores over the --pool)")
+            scores = json.loads(args.scores.read_text(encoding="utf-8"))
+            picked += pick_uncertain_ranked(
+                args.corpus, args.shared, picked, args.uncertain_train, args.seed, "train", scores,
+                args.topup_campaign, args.pool,
+            )
         write_documents(picked, args.out)
         print(f"{len(picked)} articles -> {args.out}")
         return
