@@ -22,6 +22,19 @@ def _pick_module():
     return module
 
 
+def _empty_corpus_with_pool(module, tmp_path: Path, texts: dict[str, str]) -> Path:
+    """An empty corpus under tmp_path, with `texts` (id -> text) as the unlabelled pool beside it."""
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("", encoding="utf-8")
+    unlabeled = tmp_path / "corpus_unlabeled" / "vn_news_2017.jsonl.gz"
+    unlabeled.parent.mkdir()
+    with gzip.open(unlabeled, "wt", encoding="utf-8") as fh:
+        for doc_id, text in texts.items():
+            fh.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
+    module.nfc_articles.cache_clear()  # the pool is read once per process
+    return corpus
+
+
 def _corpus_at(commit: str, tmp_path: Path) -> Path:
     """The corpus as committed at `commit`, written under tmp_path (skips without that history)."""
     shown = subprocess.run(["git", "show", f"{commit}:annotations/corpus.jsonl"], cwd=ROOT, capture_output=True, text=True)
@@ -196,13 +209,7 @@ def test_the_campaign_takes_the_least_sure_half_then_every_kind_in_turn(tmp_path
         scores[f"a{k}"] = float(k)
     assert all(module.campaign_qualifies(t) for t in texts.values())
     assert {module.kind_of(texts[f"a{k}"]) for k in range(3)} == set(kinds)
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text("", encoding="utf-8")
-    unlabeled = tmp_path / "corpus_unlabeled" / "vn_news_2017.jsonl.gz"
-    unlabeled.parent.mkdir()
-    with gzip.open(unlabeled, "wt", encoding="utf-8") as fh:
-        for doc_id, text in texts.items():
-            fh.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
+    corpus = _empty_corpus_with_pool(module, tmp_path, texts)
 
     picked = module.pick_campaign(corpus, tmp_path, 6, 1, scores)
     assert [d.id for d in picked[:3]] == ["a11", "a10", "a9"] and {d.meta["pick"] for d in picked[:3]} == {"uncertainty"}
@@ -223,14 +230,7 @@ def test_a_predicted_round_takes_kinds_in_turn_densest_first_and_skips_near_dupl
         predicted[f"a{k}"] = k  # a8 (city) is the densest, a0 the sparsest
     texts["copy"] = texts["a8"].replace("UBND tỉnh họp", "UBND tỉnh đã họp")  # another outlet's a8
     predicted["copy"] = 99
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text("", encoding="utf-8")
-    unlabeled = tmp_path / "corpus_unlabeled" / "vn_news_2017.jsonl.gz"
-    unlabeled.parent.mkdir()
-    with gzip.open(unlabeled, "wt", encoding="utf-8") as fh:
-        for doc_id, text in texts.items():
-            fh.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
-    module.nfc_articles.cache_clear()
+    corpus = _empty_corpus_with_pool(module, tmp_path, texts)
 
     picked = module.pick_predicted_round(corpus, tmp_path, predicted, 1, 3, 7, "round-x", min_targets=3)
     # Kinds in turn, the densest of each first: the copy (99, city) then party-congress a6,
@@ -252,14 +252,7 @@ def test_the_wide_pool_reads_future_years_and_long_articles_and_ranks_by_rule_go
         "one": f"UBND tỉnh họp. Năm 2018, phấn đấu tăng trưởng GRDP đạt 9,3%. {own(2, 150)}",
         "none": f"Hôm qua trời mưa 30 mm. {own(3, 150)}",
     }
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text("", encoding="utf-8")
-    unlabeled = tmp_path / "corpus_unlabeled" / "vn_news_2017.jsonl.gz"
-    unlabeled.parent.mkdir()
-    with gzip.open(unlabeled, "wt", encoding="utf-8") as fh:
-        for doc_id, text in texts.items():
-            fh.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
-    module.nfc_articles.cache_clear()
+    corpus = _empty_corpus_with_pool(module, tmp_path, texts)
     assert 9000 < len(texts["long"]) <= 20000
 
     assert [i for i, _ in module.predicted_pool(corpus, tmp_path, "wide")] == ["year", "long", "one"]
