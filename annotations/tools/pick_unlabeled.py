@@ -64,10 +64,11 @@ most rule goals and the ones the model is least sure about:
         --scores annotations/tools/round-20261206c-uncertainty-scores.json --uncertain-train 36 \
         --seed 202612063 --out picked.jsonl
 
-(against the corpus of commit c30c2d8). The next batch: the same steps against the current
+(against the corpus of commit c30c2d8, scored with the then default, which `git checkout
+0ec99bd -- models/e5-small-L6-20261206c` restores). The next batch: the same steps against the current
 corpus, a new round name and seed. The 2017 pool is close to spent: of the 230 articles in
 which the model found a target, 161 were near-duplicates of annotated ones, and the 70
-rule-ranked articles held 11 values.
+rule-ranked articles held 12 values.
 """
 
 from __future__ import annotations
@@ -382,7 +383,7 @@ def pick_uncertain_ranked(
 ) -> list[Document]:
     """Then the articles the model is least sure about (`uncertainty_scores`, committed
     beside this script), the least sure first: in the 2026-12-06c round the rule-ranked
-    articles held about one value in ten, so goal talk the model half-sees is the next
+    articles held about one value in six, so goal talk the model half-sees is the next
     place to look."""
     how = "uncertain (most disagreement first)"
     rank = lambda article_id, _text: scores[article_id]  # noqa: E731
@@ -564,6 +565,8 @@ def main() -> None:
         # check had promised ~300 values in 120 articles and they held 96.
         if not args.predicted:
             parser.error("--predicted-train needs --predicted FILE (made with --predicted-from)")
+        if args.uncertain_train and not args.scores:  # checked before the picks, which take a minute
+            parser.error("--uncertain-train needs --scores FILE (made with --score-pool)")
         predicted = json.loads(args.predicted.read_text(encoding="utf-8"))
         picked = pick_predicted_round(
             args.corpus, args.shared, predicted, args.predicted_test, args.predicted_train, args.seed,
@@ -576,8 +579,6 @@ def main() -> None:
                 args.topup_campaign, args.pool,
             )
         if args.uncertain_train:
-            if not args.scores:
-                parser.error("--uncertain-train needs --scores FILE (uncertainty_scores over the --pool)")
             scores = json.loads(args.scores.read_text(encoding="utf-8"))
             picked += pick_uncertain_ranked(
                 args.corpus, args.shared, picked, args.uncertain_train, args.seed, "train", scores,
