@@ -145,6 +145,9 @@ def test_evaluate_command_with_fake_models(tmp_path: Path, corpus: Path, monkeyp
     assert [s["name"] for s in section["systems"]] == ["weak", "good"]
     assert section["compare"]["per_label"]["OFFICIAL"]["strict"]["f1"] == {"a": 0.0, "b": 1.0, "diff": 1.0}
     assert section["compare"]["per_label"]["PROVINCE"]["strict"]["f1"]["diff"] == 0.0
+    interval = section["compare"]["bootstrap"]["OFFICIAL"]
+    assert interval["diff"] == 1.0 and interval["low"] == 1.0 and interval["b_better"] == 1.0
+    assert "95% interval" in (out / "report.html").read_text(encoding="utf-8") and "95% interval" in result.output
     assert sorted((p["train_documents"], p["model"]) for p in data["curve"]) == [(5, "small"), (10, "weak"), (40, "good")]
     assert "F1 against training size" in (out / "report.html").read_text(encoding="utf-8")
     assert "report.html" in result.output and (out / "report.html").exists()

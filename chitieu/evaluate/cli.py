@@ -196,6 +196,15 @@ def print_summary(report: dict[str, Any]) -> None:
                 "–" if not tuples else f"{tuples['with_official']['f1']:.3f} ({tuples['lenient']['f1']:.3f})",
             )
         console.print(table)
+        intervals = (section.get("compare") or {}).get("bootstrap")
+        if intervals:
+            a, b = (s["name"] for s in section["systems"][:2])
+            table = Table(title=f"{split}: {b} - {a}, strict F1, 95% interval over resampled documents")
+            for column in ("measure", "B - A", "95% interval", "B higher in"):
+                table.add_column(column, justify="right")
+            for name, v in intervals.items():
+                table.add_row(name, f"{v['diff']:+.3f}", f"{v['low']:+.3f} to {v['high']:+.3f}", f"{v['b_better']:.1%}")
+            console.print(table)
 
 
 def _split_names(values: Sequence[str]) -> list[str]:
@@ -209,7 +218,7 @@ def evaluate(
     annotations: Annotated[Optional[Path], typer.Option("--annotations", help="Corpus folder [default: annotations/]")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", help="Report folder [default: reports/<model>-<split>/]")] = None,
     compare_models: Annotated[
-        Optional[tuple[str, str]], typer.Option("--compare", help="Two models A B on the same split(s), side by side with B - A")
+        Optional[tuple[str, str]], typer.Option("--compare", help="Two models A B on the same split(s), side by side with B - A and its 95% interval over resampled documents")
     ] = None,
     baselines: Annotated[bool, typer.Option("--baselines/--no-baselines", help="Also score the rule and underthesea baselines")] = True,
     models_for_curve: Annotated[

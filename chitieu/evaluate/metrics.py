@@ -17,6 +17,7 @@ from seqeval.scheme import IOB2
 
 from chitieu.annotate.corpus import Document
 from chitieu.core import Entity, Target, Value
+from chitieu.evaluate.bootstrap import document_counts, paired_bootstrap
 from chitieu.extract.link import goal_key, link_targets
 from chitieu.extract.normalize import parse_value
 from chitieu.labels import LABELS, TARGET_VALUE
@@ -431,6 +432,17 @@ def evaluate_predictions(
     else:
         result["tuples"] = None
         result["normalisation"] = None
+    result["document_counts"] = [
+        document_counts(
+            g,
+            p,
+            labels,
+            None
+            if gold_tuples is None or pred_tuples is None
+            else (len(match_tuples(gold_tuples[i], pred_tuples[i])[0]), len(pred_tuples[i]), len(gold_tuples[i])),
+        )
+        for i, (g, p) in enumerate(zip(gold, predicted))
+    ]
     result["errors"] = [
         document_errors(
             d.id, g, p, None if gold_tuples is None else gold_tuples[i], None if pred_tuples is None else pred_tuples[i]
@@ -441,7 +453,8 @@ def evaluate_predictions(
 
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """Side-by-side F1 (and P, R) of two evaluations of the same documents, with B - A."""
+    """Side-by-side F1 (and P, R) of two evaluations of the same documents, with B - A, and
+    (`bootstrap`) the 95% interval of each strict B - A over resampled documents."""
 
     def row(x: dict[str, Any], y: dict[str, Any]) -> dict[str, Any]:
         return {k: {"a": x[k], "b": y[k], "diff": _r(y[k] - x[k])} for k in ("precision", "recall", "f1")}
@@ -462,6 +475,9 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     }
     if a.get("tuples") and b.get("tuples"):
         out["tuples"] = {k: row(a["tuples"][k], b["tuples"][k]) for k in ("with_official", "without_official")}
+    # Older report.json files have no per-document counts: the comparison then has no interval.
+    if a.get("document_counts") and b.get("document_counts"):
+        out["bootstrap"] = paired_bootstrap(a["document_counts"], b["document_counts"])
     return out
 
 

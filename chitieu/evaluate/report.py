@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from chitieu.evaluate.bootstrap import RESAMPLES
 from chitieu.evaluate.metrics import DEFINITIONS
 from chitieu.files import write_text
 from chitieu.labels import INDICATOR, LABELS, OFFICIAL, PROVINCE, TARGET_VALUE
@@ -233,9 +234,22 @@ def _compare_table(comparison: Mapping[str, Any], names: tuple[str, str]) -> str
     if comparison.get("tuples"):
         t = comparison["tuples"]["with_official"]["f1"]
         rows.append(f'<tr><td class="l">tuples</td><td>{_f(t["a"])}</td><td>{_f(t["b"])}</td>{_diff(t["diff"])}<td></td><td></td><td></td></tr>')
-    return (
+    table = (
         f'<table><tr><th class="l">label</th><th>strict F1 A<br>{a}</th><th>strict F1 B<br>{b}</th><th>B − A</th>'
         f"<th>lenient F1 A</th><th>lenient F1 B</th><th>B − A</th></tr>" + "".join(rows) + "</table>"
+    )
+    if not comparison.get("bootstrap"):
+        return table
+    intervals = "".join(
+        f'<tr><td class="l">{_e(name)}</td>{_diff(v["diff"])}<td>{v["low"]:+.3f} to {v["high"]:+.3f}</td><td>{v["b_better"]:.1%}</td></tr>'
+        for name, v in comparison["bootstrap"].items()
+    )
+    return table + (
+        "<p>Strict B − A over documents resampled with replacement (paired bootstrap, "
+        f"{RESAMPLES:,} resamples): an interval that spans 0 is a difference this split cannot tell from luck.</p>"
+        '<table><tr><th class="l">measure</th><th>B − A</th><th>95% interval</th><th>resamples where B is higher</th></tr>'
+        + intervals
+        + "</table>"
     )
 
 
