@@ -413,6 +413,17 @@ POOLS = ("cue", "wide")
 
 
 def predicted_pool(corpus: Path, shared: Path, pool: str = "cue") -> list[tuple[str, str]]:
+    """`_predicted_pool`, filtered once per process for a given corpus file: one round's
+    three pick steps each ask for it (about 15 s each on 2 cores), and the corpus file's
+    modification time and size in the key make an edited corpus filter anew."""
+    if pool not in POOLS:
+        raise ValueError(f"unknown pool {pool!r}: choose one of {', '.join(POOLS)}")
+    stat = Path(corpus).stat()
+    return list(_predicted_pool(Path(corpus).resolve(), Path(shared).resolve(), pool, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _predicted_pool(corpus: Path, shared: Path, pool: str, _mtime_ns: int, _size: int) -> tuple[tuple[str, str], ...]:
     """(id, NFC text) of the articles a model-scored round reads, not in the corpus and
     800-9,000 characters long (`wide`: 20,000). `cue` (the 2026-12-06b round): a goal cue before a figure and
     either two such cues or one goal the rule check finds (874 of 2,274 cue articles against
@@ -422,8 +433,6 @@ def predicted_pool(corpus: Path, shared: Path, pool: str = "cue") -> list[tuple[
     long articles included, since plans and congress reports run long and hold many goals."""
     from chitieu.extract.goals import goal_values
 
-    if pool not in POOLS:
-        raise ValueError(f"unknown pool {pool!r}: choose one of {', '.join(POOLS)}")
     used = {d.id for d in read_documents(corpus)}
     longest = 20_000 if pool == "wide" else 9000
     chosen = []
@@ -435,7 +444,7 @@ def predicted_pool(corpus: Path, shared: Path, pool: str = "cue") -> list[tuple[
                 chosen.append((article_id, text))
         elif CAMPAIGN_GOAL_CUE.search(text) and (len(CAMPAIGN_GOAL_CUE.findall(text)) >= 2 or goal_values(text)):
             chosen.append((article_id, text))
-    return chosen
+    return tuple(chosen)
 
 
 def predicted_counts(batch_output: Path) -> dict[str, int]:
