@@ -148,6 +148,9 @@ def test_evaluate_command_with_fake_models(tmp_path: Path, corpus: Path, monkeyp
     interval = section["compare"]["bootstrap"]["OFFICIAL"]
     assert interval["diff"] == 1.0 and interval["low"] == 1.0 and interval["b_better"] == 1.0
     assert "95% interval" in (out / "report.html").read_text(encoding="utf-8") and "95% interval" in result.output
+    groups = section["systems"][0]["metrics"]["groups"]
+    assert sum(next(iter(g.values()))["documents"] for g in groups.values()) == 2
+    assert "By document group" in (out / "report.html").read_text(encoding="utf-8")
     assert sorted((p["train_documents"], p["model"]) for p in data["curve"]) == [(5, "small"), (10, "weak"), (40, "good")]
     assert "F1 against training size" in (out / "report.html").read_text(encoding="utf-8")
     assert "report.html" in result.output and (out / "report.html").exists()

@@ -196,6 +196,18 @@ def print_summary(report: dict[str, Any]) -> None:
                 "–" if not tuples else f"{tuples['with_official']['f1']:.3f} ({tuples['lenient']['f1']:.3f})",
             )
         console.print(table)
+        groups = section["systems"][0]["metrics"].get("groups") or {}
+        if len(groups) > 1:
+            first = section["systems"][0]["name"]
+            table = Table(title=f"{split}: {first} by document group, strict F1 (gold)")
+            table.add_column("group")
+            table.add_column("documents", justify="right")
+            for measure in (*LABELS, "micro", "tuples"):
+                table.add_column(measure, justify="right")
+            for group, scores in groups.items():
+                cells = [f"{scores[m]['f1']:.3f} ({scores[m]['gold']})" if m in scores else "–" for m in (*LABELS, "micro", "tuples")]
+                table.add_row(group, str(next(iter(scores.values()))["documents"]), *cells)
+            console.print(table)
         intervals = (section.get("compare") or {}).get("bootstrap")
         if intervals:
             a, b = (s["name"] for s in section["systems"][:2])

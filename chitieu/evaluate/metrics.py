@@ -18,6 +18,7 @@ from seqeval.scheme import IOB2
 from chitieu.annotate.corpus import Document
 from chitieu.core import Entity, Target, Value
 from chitieu.evaluate.bootstrap import document_counts, paired_bootstrap
+from chitieu.evaluate.groups import document_group, group_scores
 from chitieu.extract.link import goal_key, link_targets
 from chitieu.extract.normalize import parse_value
 from chitieu.labels import LABELS, TARGET_VALUE
@@ -443,6 +444,7 @@ def evaluate_predictions(
         )
         for i, (g, p) in enumerate(zip(gold, predicted))
     ]
+    result["groups"] = group_scores([document_group(d) for d in docs], result["document_counts"])
     result["errors"] = [
         document_errors(
             d.id, g, p, None if gold_tuples is None else gold_tuples[i], None if pred_tuples is None else pred_tuples[i]

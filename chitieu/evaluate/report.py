@@ -253,6 +253,23 @@ def _compare_table(comparison: Mapping[str, Any], names: tuple[str, str]) -> str
     )
 
 
+def _groups_table(groups: Mapping[str, Any]) -> str:
+    measures = [*LABELS, "micro", "tuples"]
+    rows = []
+    for group, scores in groups.items():
+        cells = "".join(
+            f"<td>{_f(scores[m]['f1'])} <span class=muted>({scores[m]['gold']})</span></td>" if m in scores else "<td>–</td>"
+            for m in measures
+        )
+        documents = next(iter(scores.values()))["documents"] if scores else 0
+        rows.append(f'<tr><td class="l">{_e(group)}</td><td>{documents}</td>{cells}</tr>')
+    head = "".join(f"<th>{_e(m)}</th>" for m in measures)
+    return (
+        "<p>Strict F1 (gold count in brackets) of the documents of each source or annotation round.</p>"
+        f'<table><tr><th class="l">group</th><th>documents</th>{head}</tr>' + "".join(rows) + "</table>"
+    )
+
+
 @dataclass(frozen=True)
 class Marked:
     """A span to colour in a document: its label, and `status` (missed, spurious, boundary,
@@ -393,6 +410,8 @@ def render_html(report: Mapping[str, Any], texts: Mapping[str, str]) -> str:
         parts.append("<h3>Tuples and normalisation</h3>" + _tuple_table(systems))
         if section.get("compare"):
             parts.append("<h3>Comparison (B − A)</h3>" + _compare_table(section["compare"], (systems[0]["name"], systems[1]["name"])))
+        if main["metrics"].get("groups"):
+            parts.append(f"<h3>By document group ({_e(main['name'])})</h3>" + _groups_table(main["metrics"]["groups"]))
         parts.append("<h3>Label confusion</h3>")
         parts.append(_img(confusion_heatmap(main["metrics"]["confusion"], f"{main['name']} on {split}"), "confusion matrix"))
         parts.append(f"<h3>Errors per document ({_e(main['name'])})</h3>")
