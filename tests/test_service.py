@@ -355,11 +355,15 @@ def test_reload_swaps_under_concurrent_requests_without_failures(models_dir: Pat
         for t in threads:
             t.start()
         for target in ("model-b", "model-a", "model-b"):
-            time.sleep(0.1)
+            answered = len(names)
             r = client.post("/admin/reload", json={"model": target}, headers=AUTH)
             assert r.status_code == 200, r.text
             assert r.json()["model"]["folder"] == target
-        time.sleep(0.1)
+            # Wait until a request is answered by the new model: fixed sleeps let a loaded
+            # machine (training on both cores) reload twice before any request ran.
+            deadline = time.monotonic() + 10
+            while "fake-" + target[-1] not in names[answered:] and time.monotonic() < deadline:
+                time.sleep(0.02)
         stop.set()
         for t in threads:
             t.join(timeout=10)
