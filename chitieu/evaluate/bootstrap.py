@@ -44,7 +44,8 @@ def document_counts(
             sum(e.label == label for e in predicted),
             sum(e.label == label for e in gold),
         )
-    out["micro"] = tuple(int(sum(out[label][i] for label in labels)) for i in range(3))  # type: ignore[assignment]
+    correct, predicted_n, gold_n = (sum(out[label][i] for label in labels) for i in range(3))
+    out["micro"] = (correct, predicted_n, gold_n)
     if tuples is not None:
         out["tuples"] = tuples
     return out
