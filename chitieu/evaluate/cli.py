@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from chitieu.annotate.corpus import Document, corpus_hash, load_corpus
 from chitieu.evaluate.baselines import Baseline, available_baselines
+from chitieu.evaluate.groups import GROUP_MEASURES
 from chitieu.evaluate.metrics import compare, evaluate_predictions
 from chitieu.evaluate.report import build_report, write_report
 from chitieu.labels import LABELS
@@ -202,10 +203,10 @@ def print_summary(report: dict[str, Any]) -> None:
             table = Table(title=f"{split}: {first} by document group, strict F1 (gold)")
             table.add_column("group")
             table.add_column("documents", justify="right")
-            for measure in (*LABELS, "micro", "tuples"):
+            for measure in GROUP_MEASURES:
                 table.add_column(measure, justify="right")
             for group, scores in groups.items():
-                cells = [f"{scores[m]['f1']:.3f} ({scores[m]['gold']})" if m in scores else "–" for m in (*LABELS, "micro", "tuples")]
+                cells = [f"{scores[m]['f1']:.3f} ({scores[m]['gold']})" if m in scores else "–" for m in GROUP_MEASURES]
                 table.add_row(group, str(next(iter(scores.values()))["documents"]), *cells)
             console.print(table)
         intervals = (section.get("compare") or {}).get("bootstrap")

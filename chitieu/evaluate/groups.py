@@ -13,6 +13,10 @@ from collections.abc import Mapping, Sequence
 
 from chitieu.annotate.corpus import Document, is_seed
 from chitieu.evaluate.bootstrap import Counts
+from chitieu.labels import LABELS
+
+#: The measures a group is scored on, in the order the console and the report show them.
+GROUP_MEASURES = (*LABELS, "micro", "tuples")
 
 
 def document_group(doc: Document) -> str:

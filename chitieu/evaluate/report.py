@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from chitieu.evaluate.bootstrap import RESAMPLES
+from chitieu.evaluate.groups import GROUP_MEASURES
 from chitieu.evaluate.metrics import DEFINITIONS
 from chitieu.files import write_text
 from chitieu.labels import INDICATOR, LABELS, OFFICIAL, PROVINCE, TARGET_VALUE
@@ -254,16 +255,15 @@ def _compare_table(comparison: Mapping[str, Any], names: tuple[str, str]) -> str
 
 
 def _groups_table(groups: Mapping[str, Any]) -> str:
-    measures = [*LABELS, "micro", "tuples"]
     rows = []
     for group, scores in groups.items():
         cells = "".join(
             f"<td>{_f(scores[m]['f1'])} <span class=muted>({scores[m]['gold']})</span></td>" if m in scores else "<td>–</td>"
-            for m in measures
+            for m in GROUP_MEASURES
         )
         documents = next(iter(scores.values()))["documents"] if scores else 0
         rows.append(f'<tr><td class="l">{_e(group)}</td><td>{documents}</td>{cells}</tr>')
-    head = "".join(f"<th>{_e(m)}</th>" for m in measures)
+    head = "".join(f"<th>{_e(m)}</th>" for m in GROUP_MEASURES)
     return (
         "<p>Strict F1 (gold count in brackets) of the documents of each source or annotation round.</p>"
         f'<table><tr><th class="l">group</th><th>documents</th>{head}</tr>' + "".join(rows) + "</table>"
