@@ -212,3 +212,9 @@ def test_import_refuses_lossy_exports_and_files_with_nothing_to_import(tmp_path)
     result = runner.invoke(app, ["annotations", "import", str(nothing), "--format", "labelstudio", "--into", str(tmp_path)])
     assert result.exit_code == 1 and "holds no annotated document" in result.stderr
     assert not (tmp_path / "corpus.jsonl").exists()
+
+
+def test_silver_without_a_model_says_how_to_get_one(tmp_path):
+    result = runner.invoke(app, ["annotations", "silver", "--out", str(tmp_path / "s.jsonl"), "--model", str(tmp_path / "no-such-model")])
+    assert result.exit_code == 2
+    assert "chitieu models list" in result.output and not (tmp_path / "s.jsonl").exists()

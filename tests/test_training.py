@@ -261,3 +261,33 @@ def test_measure_rerecords_a_models_test_figures_with_the_current_pipeline(overf
     assert measured["metrics"]["dev"] == meta["metrics"]["dev"], "only the test figures are re-measured"
     assert json.loads((folder / "metrics.json").read_text())["test"]["micro_f1"] == 1.0
     assert not list(folder.glob(".*.json-*")), "written atomically, no temp files left"
+
+
+def test_silver_documents_train_the_tagger_and_are_counted(corpus_dir, tiny_base, tmp_path):
+    root, _ = corpus_dir
+    text, marks = SENTENCES[0]
+    silver = make_doc(0, text, marks).model_copy(update={"id": "s0"})
+    write_documents([silver], tmp_path / "silver.jsonl")
+    opts = TrainOptions(base=str(tiny_base), annotations=root, out=tmp_path, name="m", epochs=1, max_steps=1, threads=1, silver=tmp_path / "silver.jsonl")
+    folder = train(opts)
+    meta = read_meta(folder)
+    assert meta["silver_documents"] == 1 and meta["train_documents"] == 2
+    assert meta["train_windows"] == 3, "the silver document's window joins the two gold ones"
+    assert meta["indicator_chooser"]["documents"] == 2, "the decision components are fitted on gold only"
+    assert "1 silver documents" in (folder / "README.md").read_text()
+
+
+def test_silver_that_repeats_a_corpus_document_is_refused(corpus_dir, tmp_path):
+    root, docs = corpus_dir
+    write_documents([docs[1]], tmp_path / "silver.jsonl")
+    opts = TrainOptions(annotations=root, out=tmp_path, silver=tmp_path / "silver.jsonl")
+    from chitieu.train.run import read_silver
+
+    with pytest.raises(ValueError, match="d1"):
+        read_silver(opts.silver, root)
+
+
+def test_a_missing_silver_file_says_how_to_make_one(corpus_dir, tmp_path):
+    root, _ = corpus_dir
+    with pytest.raises(ValueError, match="chitieu annotations silver"):
+        TrainOptions(annotations=root, silver=tmp_path / "nope.jsonl")

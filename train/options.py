@@ -27,6 +27,9 @@ class TrainOptions:
     train_split: str = _opt("train", "Split(s) to train on, e.g. train or train+dev")
     #: A fixed, nested subset ordered by the hash of each id, for F1-against-training-size curves.
     train_fraction: float = _opt(1.0, "Share of the training documents to use (nested subsets, for learning curves)")
+    #: Documents labelled by a model (`chitieu annotations silver`), added to the training
+    #: documents after --train-fraction; never scored, never fitted on by the decision components.
+    silver: Path | None = _opt(None, "JSON Lines of silver documents to train the tagger on as well (chitieu annotations silver)")
     #: "none" trains a fixed number of epochs (e.g. the default model, trained on train+dev
     #: with the epoch count found on dev beforehand).
     dev_split: str = _opt("dev", "Split for early stopping, or none for fixed epochs")
@@ -71,6 +74,10 @@ class TrainOptions:
     def __post_init__(self) -> None:
         self.annotations = Path(self.annotations)
         self.out = Path(self.out)
+        if self.silver is not None:
+            self.silver = Path(self.silver)
+            if not self.silver.is_file():
+                raise ValueError(f"no silver file at {self.silver}: write one with `chitieu annotations silver --out FILE`")
         if not 0 < self.train_fraction <= 1:
             raise ValueError(f"train_fraction must be in (0, 1], got {self.train_fraction}")
         if self.epochs < 1:
@@ -121,4 +128,5 @@ class TrainOptions:
         data = asdict(self)
         data["annotations"] = str(self.annotations)
         data["out"] = str(self.out)
+        data["silver"] = None if self.silver is None else str(self.silver)
         return data

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from chitieu.annotate.corpus import Document, corpus_hash, load_corpus, nested_share
+from chitieu.annotate.corpus import Document, corpus_hash, load_corpus, nested_share, read_documents
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.encoders.loader import DEFAULT_BASE
 from chitieu.evaluate.metrics import card_scores as span_scores
@@ -62,6 +62,7 @@ def model_card(meta: dict[str, Any]) -> str:
         f"- trained: {meta['created']} in {meta['training_seconds']:.0f} s on {meta['hardware']}",
         f"- data: `{meta['data_hash']}` ({meta['train_documents']} training documents from split `{meta['options']['train_split']}`"
         + (f" (a {meta['options']['train_fraction']:g} share)" if meta["options"].get("train_fraction", 1) < 1 else "")
+        + (f", and {meta['silver_documents']} silver documents for the tagger" if meta.get("silver_documents") else "")
         + "; "
         + (f"early stopping on `{meta['options']['dev_split']}`)" if meta["options"]["dev_split"] != "none" else "fixed epochs, no early stopping)"),
         f"- best epoch {meta['best_epoch']} of {len(meta['history'])}",
@@ -119,6 +120,20 @@ def hardware() -> str:
     return f"CPU ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"
 
 
+def read_silver(path: Path, annotations: Path) -> list[Document]:
+    """The silver documents of `path`; an id that is also in the corpus is refused, since a
+    model's labels on a gold (or test) article would leak into training or contradict its gold."""
+    silver = read_documents(path)
+    gold_ids = {d.id for d in load_corpus(annotations)}
+    clash = sorted(d.id for d in silver if d.id in gold_ids)
+    if clash:
+        raise ValueError(
+            f"{len(clash)} silver documents are corpus documents ({', '.join(clash[:3])}...): "
+            "draw silver again with `chitieu annotations silver` against the current corpus"
+        )
+    return silver
+
+
 def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
     """Train, evaluate and write `opts.out / name` atomically; returns the folder."""
     import torch
@@ -139,9 +154,13 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
     dev_docs = load_corpus(opts.annotations, opts.dev_split) if opts.early_stopping else []
     if not train_docs or (opts.early_stopping and not dev_docs):
         raise ValueError(f"split {opts.train_split!r} or {opts.dev_split!r} is empty in {opts.annotations}: run `chitieu annotations split`")
-    data = labelled_windows(train_docs, adapter, max_tokens, opts.overlap_tokens)
+    silver_docs = read_silver(opts.silver, opts.annotations) if opts.silver is not None else []
+    data = labelled_windows(train_docs + silver_docs, adapter, max_tokens, opts.overlap_tokens)
     report_misaligned(data, opts.base)
-    log.info("%d training documents -> %d windows of <= %d tokens", len(train_docs), len(data.windows), max_tokens)
+    log.info(
+        "%d training documents (%d of them silver) -> %d windows of <= %d tokens",
+        len(train_docs) + len(silver_docs), len(silver_docs), len(data.windows), max_tokens,
+    )
 
     config = AutoConfig.from_pretrained(
         base_path, num_labels=len(BIO_TAGS), id2label=dict(ID2TAG), label2id=dict(TAG2ID),
@@ -201,6 +220,7 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         "labels": list(LABELS),
         "data_hash": fingerprint,
         "train_documents": len(train_docs),
+        "silver_documents": len(silver_docs),
         "train_windows": len(data.windows),
         "misaligned_spans": len(data.misaligned),
         "options": {**opts.to_json(), "max_tokens": max_tokens},

@@ -254,6 +254,44 @@ def preannotate(
     err_console.print("Label Studio labeling config for these tasks:\n" + LABEL_CONFIG)
 
 
+@app.command()
+def silver(
+    out: Annotated[Path, typer.Option(help="JSON Lines file of silver documents to write (for `chitieu train --silver`)")],
+    model: Annotated[Optional[str], typer.Option(help="Model folder or its name under models/ [default: the promoted model]")] = None,
+    articles: Annotated[int, typer.Option(help="Unlabelled articles to draw and label")] = 300,
+    min_confidence: Annotated[float, typer.Option(help="Keep a document only when every TARGET_VALUE and INDICATOR is this sure")] = 0.5,
+    seed: Annotated[int, typer.Option(help="Seed of the draw")] = 13,
+    annotations: Annotated[Optional[Path], typer.Option(help="Corpus whose stories are excluded [default: annotations/]")] = None,
+) -> None:
+    """Label a seeded draw of unlabelled goal articles (../shared/corpus_unlabeled) with a
+    model's whole pipeline, for self-training: no corpus story is drawn, and a document is
+    kept only when all its values and indicators pass --min-confidence."""
+    from chitieu.annotate.silver import draw_articles, label_articles
+    from chitieu.encoders.e5 import held_aside, unlabeled_articles
+    from chitieu.extract.extractor import Extractor
+    from chitieu.extract.goals import goal_values
+    from chitieu.model_folder import ModelFolderError, resolve_model_folder
+    from chitieu.paths import models_dir
+
+    try:
+        folder = resolve_model_folder(model, models_dir())
+        corpus = read_documents(_dir(annotations) / CORPUS_FILE)
+        source = ((i, t) for i, t in unlabeled_articles() if not held_aside(i))
+        draw = draw_articles(source, corpus, articles, seed, qualifies=lambda text: bool(goal_values(text)))
+    except (FileNotFoundError, ValueError, ModelFolderError) as error:
+        err_console.print(f"[red]error[/]: {error}")
+        raise typer.Exit(2) from error
+    err_console.print(f"{draw.qualifying} of {draw.read} unlabelled articles qualify; labelling {len(draw.drawn)} with {folder.name}")
+    extractor = Extractor.load(folder, device="auto")
+    docs = label_articles(
+        extractor.extract_many, draw.drawn, min_confidence, folder.name,
+        progress=lambda done: err_console.print(f"  {done}/{len(draw.drawn)}") if done % 80 == 0 else None,
+    )
+    write_documents(docs, out)
+    spans = Counter(s.label for d in docs for s in d.spans)
+    err_console.print(f"{len(docs)} of {len(draw.drawn)} documents kept (every value and indicator >= {min_confidence}): {dict(spans)} -> {out}")
+
+
 def _annotation_file(path: Path) -> Path:
     return path / CORPUS_FILE if path.is_dir() else path
 
