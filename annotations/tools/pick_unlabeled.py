@@ -84,6 +84,7 @@ from pathlib import Path
 from typing import Any
 
 from chitieu.annotate.corpus import Document, read_documents, write_documents
+from chitieu.annotate.silver import shingles
 from chitieu.encoders.e5 import unlabeled_articles
 from chitieu.files import write_text
 from chitieu.paths import annotations_dir, shared_dir
@@ -93,11 +94,6 @@ SOURCE = "github:magizbox/scraper/vn_news/data (corpus_unlabeled/vn_news_2017.js
 GOAL_CUE = re.compile(r"(phấn đấu|chỉ tiêu|mục tiêu|kế hoạch|dự toán|đề ra|đặt ra)[^.\n]{0,80}?\d", re.IGNORECASE)
 GOVERNMENT = re.compile(r"UBND|HĐND|Tỉnh ủy|Tỉnh uỷ|Thành ủy|Thành uỷ|Chủ tịch tỉnh|Bí thư|Nghị quyết|Sở [A-ZĐ]")
 FIGURE = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+,\d+")
-
-
-def shingles(text: str) -> set[str]:
-    words = re.findall(r"\w+", text.lower())
-    return {" ".join(words[i : i + 8]) for i in range(len(words) - 7)}
 
 
 def qualifies(text: str) -> bool:
