@@ -275,9 +275,13 @@ def lenient_match(g: Target, t: Target) -> bool:
     )
 
 
+#: (matched (gold, predicted) pairs, missed gold tuples, spurious predicted tuples)
+TupleMatch = tuple[list[tuple[Target, Target]], list[Target], list[Target]]
+
+
 def match_tuples(
     gold: Sequence[Target], predicted: Sequence[Target], with_official: bool = True, lenient: bool = False
-) -> tuple[list[tuple[Target, Target]], list[Target], list[Target]]:
+) -> TupleMatch:
     """(matched (gold, predicted) pairs, missed gold tuples, spurious predicted tuples)."""
     free = list(gold)
     pairs, spurious = [], []
@@ -361,10 +365,11 @@ def document_errors(
     doc_id: str,
     gold: Sequence[Entity],
     predicted: Sequence[Entity],
-    gold_tuples: Sequence[Target] | None = None,
-    predicted_tuples: Sequence[Target] | None = None,
+    tuple_match: TupleMatch | None = None,
 ) -> dict[str, Any]:
-    """What went wrong in one document, every gold and predicted span in exactly one place.
+    """What went wrong in one document, every gold and predicted span in exactly one place;
+    with `tuple_match` (`match_tuples` of the document's gold and predicted tuples), the
+    tuples missed and spurious too.
 
     correct: exact match. boundary: overlap, same label, other edges. label: overlap,
     other label. missed: gold overlapped by no prediction. spurious: prediction
@@ -383,8 +388,8 @@ def document_errors(
             kind = "boundary" if g.label == p.label else "label"
             out[kind].append({"gold": _brief(g), "predicted": _brief(p)})
     out["missed"] = [_brief(g) for g in gold if not any(overlaps(g, p) for p in predicted)]
-    if gold_tuples is not None and predicted_tuples is not None:
-        _, missed, spurious = match_tuples(gold_tuples, predicted_tuples)
+    if tuple_match is not None:
+        _, missed, spurious = tuple_match
         out["missed_tuples"] = [_brief_tuple(t) for t in missed]
         out["spurious_tuples"] = [_brief_tuple(t) for t in spurious]
     out["errors"] = sum(len(out[k]) for k in ("boundary", "label", "missed", "spurious", "missed_tuples", "spurious_tuples") if k in out)
@@ -433,24 +438,18 @@ def evaluate_predictions(
     else:
         result["tuples"] = None
         result["normalisation"] = None
+    # The strict match of each document, once, for its counts and its error list.
+    matches: list[TupleMatch | None] = (
+        [match_tuples(g, p) for g, p in zip(gold_tuples, pred_tuples)]
+        if gold_tuples is not None and pred_tuples is not None
+        else [None] * len(docs)
+    )
     result["document_counts"] = [
-        document_counts(
-            g,
-            p,
-            labels,
-            None
-            if gold_tuples is None or pred_tuples is None
-            else (len(match_tuples(gold_tuples[i], pred_tuples[i])[0]), len(pred_tuples[i]), len(gold_tuples[i])),
-        )
-        for i, (g, p) in enumerate(zip(gold, predicted))
+        document_counts(g, p, labels, None if m is None else (len(m[0]), len(m[0]) + len(m[2]), len(m[0]) + len(m[1])))
+        for g, p, m in zip(gold, predicted, matches)
     ]
     result["groups"] = group_scores([document_group(d) for d in docs], result["document_counts"])
-    result["errors"] = [
-        document_errors(
-            d.id, g, p, None if gold_tuples is None else gold_tuples[i], None if pred_tuples is None else pred_tuples[i]
-        )
-        for i, (d, g, p) in enumerate(zip(docs, gold, predicted))
-    ]
+    result["errors"] = [document_errors(d.id, g, p, m) for d, g, p, m in zip(docs, gold, predicted, matches)]
     return result
 
 
