@@ -11,7 +11,6 @@ from chitieu.extract.goal_classifier import (
     GoalClassifier,
     candidate_features,
     fit_goal_classifier,
-    uncovered_values,
     vote_values,
 )
 from chitieu.extract.goals import goal_values, value_candidates
@@ -140,23 +139,6 @@ def test_the_vote_keeps_what_two_of_three_readers_put_on_the_same_span():
     out = vote_values(TEXT, [value("5.000 tỷ đồng", 0.7)], FakeClassifier({"5.000 tỷ đồng": 0.6}))
     assert [(e.text, e.score) for e in out] == [("5.000 tỷ đồng", 0.7)]
     assert vote_values(TEXT, [], FakeClassifier({"5.000 tỷ đồng": 0.6})) == []
-
-
-def test_a_tagger_value_no_expression_covers_needs_both_other_readers():
-    text = "Tỉnh phấn đấu đến năm 2025 có 50.000 DN; năm 2023 đã có 30.000 DN."
-    assert value_candidates(text) == [], "`DN` is no unit the value expressions know"
-    assert [text[c.start : c.end] for c in uncovered_values(text, [], [])] == []
-
-    def tagged(quote: str) -> Entity:
-        start = text.index(quote)
-        return Entity.of(text, start, start + len(quote), "TARGET_VALUE", 0.8)
-
-    both = [tagged("50.000 DN"), tagged("30.000 DN")]
-    assert [text[c.start : c.end] for c in uncovered_values(text, both, [])] == ["50.000 DN", "30.000 DN"]
-    # The rules read 50.000 DN as a goal (`phấn đấu`) and 30.000 DN as a result (`đã`).
-    kept = vote_values(text, both, FakeClassifier({"50.000 DN": 0.7, "30.000 DN": 0.6}))
-    assert [e.text for e in kept] == ["50.000 DN"], "tagger + rules + classifier keep it; the rules outvote 30.000"
-    assert vote_values(text, both, FakeClassifier({})) == [], "tagger + rules alone are not enough when no expression covers it"
 
 
 def test_the_vote_adds_nothing_over_another_entity():

@@ -13,11 +13,6 @@ cues disagree with it in different places:
 `vote_values` keeps a TARGET_VALUE when two of the three agree on that exact span. Measured
 on the 40 `vnnews-*` articles that neither the default tagger nor its classifier saw,
 TARGET_VALUE F1 went from 0.506 (tagger) to 0.606 (vote), precision 0.50 -> 0.67.
-A tagger value that no value expression covers (`gần 600km`, `63 ngày`, `50.000 DN`: units
-the expressions do not know; 167 of the 900 train+dev gold values) is read by the rules
-and the classifier too, and stays only when both call it a goal: five-fold CV on the 210
-train+dev documents the default's tagger never saw, TARGET_VALUE 0.529 -> 0.543, INDICATOR
-0.403 -> 0.429, tuples 0.294 -> 0.313.
 """
 
 from __future__ import annotations
@@ -35,7 +30,6 @@ from chitieu.extract.goals import DocumentCues, ValueCandidate, goal_values, val
 from chitieu.intervals import Occupied
 from chitieu.labels import TARGET_VALUE
 from chitieu.model_folder import read_weights_file, write_weights_file
-from chitieu.text import SpanIndex, sentences
 
 GOAL_CLASSIFIER_FILE = "goal_classifier.json"
 FORMAT_VERSION = 1
@@ -211,26 +205,6 @@ def fit_goal_classifier(documents: Sequence[Any], *, c: float = 1.0, threshold: 
     return GoalClassifier(weights, float(model.intercept_[0]), threshold, trained_on)
 
 
-def uncovered_values(
-    text: str,
-    entities: Sequence[Entity],
-    candidates: Sequence[ValueCandidate],
-    sentence_spans: list[tuple[int, int]] | None = None,
-) -> list[ValueCandidate]:
-    """The tagger's TARGET_VALUEs that overlap no value expression, as candidates in their
-    sentence (a value across a sentence break is left out: no sentence to read it in)."""
-    covered = Occupied((c.start, c.end) for c in candidates)
-    index = SpanIndex(sentences(text) if sentence_spans is None else sentence_spans)
-    out = []
-    for e in entities:
-        if e.label != TARGET_VALUE or covered.overlaps(e.start, e.end):
-            continue
-        s_start, s_end = index.containing(e.start)
-        if e.end <= s_end and s_start < s_end:
-            out.append(ValueCandidate(e.start, e.end, s_start, s_end))
-    return out
-
-
 def vote_values(
     text: str,
     entities: list[Entity],
@@ -240,27 +214,15 @@ def vote_values(
 ) -> list[Entity]:
     """TARGET_VALUEs that two of tagger, rule goal check and classifier put on the same span.
 
-    A tagger value stays (with its score) when either other reader agrees; a tagger value
-    that no value expression covers stays only when both do (the expressions know too few
-    units for the rules and classifier to have been asked about it, so the tagger alone
-    would decide: outvoted, such values cost recall; kept on one vote, precision). A value
-    the rules and the classifier agree on is added (scored with the classifier's
-    probability) when it overlaps no other entity. Other labels pass through unchanged.
-    `cues` shares the sentences' readings with the stage that called it.
+    A tagger value stays (with its score) when either other reader agrees; a value the
+    rules and the classifier agree on is added (scored with the classifier's probability)
+    when it overlaps no other entity. Other labels pass through unchanged. `cues` shares
+    the sentences' readings with the stage that called it.
     """
     candidates = value_candidates(text, sentence_spans)
-    uncovered = uncovered_values(text, entities, candidates, sentence_spans)
-    rules = set(goal_values(text, [*candidates, *uncovered], cues))
-    learned = classifier.goals(text, [*candidates, *uncovered])
-    needs_both = {(c.start, c.end) for c in uncovered}
-
-    def agreed(e: Entity) -> bool:
-        key = (e.start, e.end)
-        if key in needs_both:
-            return key in rules and key in learned
-        return key in rules or key in learned
-
-    kept = [e for e in entities if e.label != TARGET_VALUE or agreed(e)]
+    rules = set(goal_values(text, candidates, cues))
+    learned = classifier.goals(text, candidates)
+    kept = [e for e in entities if e.label != TARGET_VALUE or (e.start, e.end) in rules or (e.start, e.end) in learned]
     taken = Occupied((e.start, e.end) for e in kept)
     for (start, end), p in learned.items():
         if (start, end) in rules and not taken.overlaps(start, end):
