@@ -81,3 +81,22 @@ def test_adapt_learns_the_text_and_writes_a_base_train_can_read(tiny_base: Path,
 def test_adapt_refuses_an_empty_draw(tiny_base: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no texts"):
         adapt(tiny_base, [], tmp_path / "x", AdaptOptions(layers=1))
+
+
+def test_held_out_scoring_leaves_the_random_stream_alone(tiny_base: Path, texts: list[str]) -> None:
+    import torch
+    from transformers import AutoTokenizer, BertForMaskedLM, DataCollatorForLanguageModeling
+
+    from chitieu.encoders.adapt import _batches, held_out_loss
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_base))
+    model = BertForMaskedLM.from_pretrained(str(tiny_base))
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15, return_tensors="pt")
+    sequences = pack([tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts[:6]], cls_id=0, sep_id=2, max_tokens=32)
+    batches = _batches(sequences, 4, tokenizer.pad_token_id)
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    first = held_out_loss(model, collator, batches, seed=1)
+    assert torch.equal(torch.rand(3), expected)
+    assert held_out_loss(model, collator, batches, seed=1) == first  # the same masks each time

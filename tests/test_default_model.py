@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from chitieu.annotate.corpus import load_corpus
 from chitieu.cli import app
+from chitieu.encoders.loader import E5_LICENCE
 from chitieu.model_folder import read_meta
 from chitieu.paths import annotations_dir
 
@@ -46,7 +47,11 @@ def test_tra_vinh_targets_have_no_province(seed_results):
 
 def test_default_model_card_records_its_metrics(default_model_dir):
     meta = read_meta(default_model_dir)
-    assert meta["base"]["name"] == "e5-small"
+    # e5-small, or a base `chitieu base adapt` continued from it: the same weights' lineage and licence.
+    base = meta["base"]
+    assert base["kind"] == "e5" and base["licence"] == E5_LICENCE
+    assert base["name"] == "e5-small" or "adapted" in base["build"], base
+    assert base["build"]["source_sha256"], "the e5 build stamp says which weights the tagger derives from"
     assert meta["metrics"]["test"]["micro_f1"] > 0
     size = sum(p.stat().st_size for p in default_model_dir.rglob("*") if p.is_file())
     assert size <= 64 * 1024 * 1024, f"the committed model is {size / 2**20:.1f} MiB"

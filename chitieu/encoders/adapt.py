@@ -112,16 +112,21 @@ def _masked_loss(model: BertForMaskedLM, collator: Callable[[list[dict[str, list
 
 def held_out_loss(model: BertForMaskedLM, collator: Callable[[list[dict[str, list[int]]]], dict[str, torch.Tensor]],
                   batches: Sequence[tuple[torch.Tensor, torch.Tensor]], seed: int) -> float:
-    """Mean masked-LM loss over `batches`, with the same masks every time it is called."""
+    """Mean masked-LM loss over `batches`, with the same masks every time it is called; the
+    training's random stream is left as it was, so scoring does not change what is trained."""
     import torch
 
     model.eval()
     losses = []
-    with torch.no_grad():
-        torch.manual_seed(seed)
-        for ids, attention in batches:
-            losses.append(float(_masked_loss(model, collator, ids, attention)))
-    model.train()
+    state = torch.random.get_rng_state()
+    try:
+        with torch.no_grad():
+            torch.manual_seed(seed)
+            for ids, attention in batches:
+                losses.append(float(_masked_loss(model, collator, ids, attention)))
+    finally:
+        torch.random.set_rng_state(state)
+        model.train()
     return sum(losses) / max(1, len(losses))
 
 
