@@ -10,6 +10,7 @@ import pytest
 from chitieu.encoders import e5
 from chitieu.encoders.adapt import ADAPT_FILE, AdaptOptions, adapt, pack
 from chitieu.train.run import base_build_stamp
+from tests.tiny_e5 import write_e5_tokenizer
 
 SENTENCES = Path(__file__).parent / "fixtures" / "e5" / "sentences.txt"
 
@@ -20,12 +21,9 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from transformers import BertConfig, BertModel
 
-    source = e5.read_e5_file()
-    pieces = e5.read_pieces()
-    keep = e5.kept_ids(source, pieces)
     path = tmp_path_factory.mktemp("tiny-base")
-    e5.fast_tokenizer(e5.build_tokenizer(pieces, source.scores[keep].tolist(), source.norm), source.max_positions).save_pretrained(path)
-    config = BertConfig(vocab_size=len(pieces), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+    vocab = write_e5_tokenizer(path)
+    config = BertConfig(vocab_size=vocab, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=32, max_position_embeddings=512, pad_token_id=1)
     torch.manual_seed(0)
     BertModel(config, add_pooling_layer=False).save_pretrained(path)

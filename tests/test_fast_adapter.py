@@ -12,6 +12,7 @@ from chitieu.encoders import e5
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.encoders.fast import ADAPTER_FILE, FastTokenizerAdapter
 from chitieu.text import Token, split_words
+from tests.tiny_e5 import write_e5_tokenizer
 
 SENTENCES = Path(__file__).parent / "fixtures" / "e5" / "sentences.txt"
 
@@ -19,13 +20,8 @@ SENTENCES = Path(__file__).parent / "fixtures" / "e5" / "sentences.txt"
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Tokenizer files and config of the trimmed base (no weights: the adapter never reads them)."""
-    source = e5.read_e5_file()
-    pieces = e5.read_pieces()
-    keep = e5.kept_ids(source, pieces)
     path = tmp_path_factory.mktemp("e5-tokenizer")
-    tokenizer = e5.build_tokenizer(pieces, source.scores[keep].tolist(), source.norm)
-    e5.fast_tokenizer(tokenizer, source.max_positions).save_pretrained(path)
-    e5.bert_config(source, len(pieces)).save_pretrained(path)
+    write_e5_tokenizer(path)
     return path
 
 

