@@ -85,16 +85,16 @@ def test_held_out_scoring_leaves_the_random_stream_alone(tiny_base: Path, texts:
     import torch
     from transformers import AutoTokenizer, BertForMaskedLM, DataCollatorForLanguageModeling
 
-    from chitieu.encoders.adapt import _batches, held_out_loss
+    from chitieu.encoders.adapt import _chunks, held_out_loss
 
     tokenizer = AutoTokenizer.from_pretrained(str(tiny_base))
     model = BertForMaskedLM.from_pretrained(str(tiny_base))
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15, return_tensors="pt")
     sequences = pack([tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts[:6]], cls_id=0, sep_id=2, max_tokens=32)
-    batches = _batches(sequences, 4, tokenizer.pad_token_id)
+    chunks = _chunks(sequences, 4)
     torch.manual_seed(5)
     expected = torch.rand(3)
     torch.manual_seed(5)
-    first = held_out_loss(model, collator, batches, seed=1)
+    first = held_out_loss(model, collator, chunks, seed=1)
     assert torch.equal(torch.rand(3), expected)
-    assert held_out_loss(model, collator, batches, seed=1) == first  # the same masks each time
+    assert held_out_loss(model, collator, chunks, seed=1) == first  # the same masks each time

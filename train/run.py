@@ -214,19 +214,20 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         if test_docs:
             metrics["test"] = span_scores(test_docs, predict_documents(test_docs, adapter, runner, max_tokens, opts.overlap_tokens, goals, chooser))
 
+    build = base_build_stamp(base_path)
     licence = None
     if adapter.kind == "phobert":
         from chitieu.encoders.phobert import licence_for
 
         licence = licence_for(opts.base)
-    elif opts.base == DEFAULT_BASE or base_build_stamp(base_path) is not None:
+    elif opts.base == DEFAULT_BASE or build is not None:
         # e5-small, or a base `chitieu base adapt` continued from it: the same weights' licence.
         licence = E5_LICENCE
     meta = {
         "name": name,
         "version": f"{started:%Y.%m.%d.%H%M%S}",
         "created": started.isoformat(timespec="seconds"),
-        "base": {"name": opts.base, "kind": adapter.kind, "licence": licence, "build": base_build_stamp(base_path)},
+        "base": {"name": opts.base, "kind": adapter.kind, "licence": licence, "build": build},
         "labels": list(LABELS),
         "data_hash": fingerprint,
         "train_documents": len(train_docs),

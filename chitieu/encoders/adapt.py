@@ -87,32 +87,20 @@ def pack(pieces: Sequence[Sequence[int]], *, cls_id: int, sep_id: int, max_token
     return [[cls_id, *stream[i : i + body], sep_id] for i in range(0, len(stream), body) if stream[i : i + body]]
 
 
-def _batches(sequences: Sequence[list[int]], size: int, pad_id: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    import torch
-
-    out = []
-    for k in range(0, len(sequences), size):
-        chunk = sequences[k : k + size]
-        width = max(len(s) for s in chunk)
-        ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(chunk), width), dtype=torch.long)
-        for row, seq in enumerate(chunk):
-            ids[row, : len(seq)] = torch.tensor(seq)
-            mask[row, : len(seq)] = 1
-        out.append((ids, mask))
-    return out
+def _chunks(sequences: Sequence[list[int]], size: int) -> list[list[list[int]]]:
+    """Sequences `size` at a time; the collator pads each chunk and draws its masks."""
+    return [list(sequences[k : k + size]) for k in range(0, len(sequences), size)]
 
 
 def _masked_loss(model: BertForMaskedLM, collator: Callable[[list[dict[str, list[int]]]], dict[str, torch.Tensor]],
-                 ids: torch.Tensor, attention: torch.Tensor) -> torch.Tensor:
-    rows = [{"input_ids": ids[r][attention[r].bool()].tolist()} for r in range(len(ids))]
-    batch = collator(rows)
+                 chunk: Sequence[list[int]]) -> torch.Tensor:
+    batch = collator([{"input_ids": ids} for ids in chunk])
     return model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"]).loss
 
 
 def held_out_loss(model: BertForMaskedLM, collator: Callable[[list[dict[str, list[int]]]], dict[str, torch.Tensor]],
-                  batches: Sequence[tuple[torch.Tensor, torch.Tensor]], seed: int) -> float:
-    """Mean masked-LM loss over `batches`, with the same masks every time it is called; the
+                  chunks: Sequence[Sequence[list[int]]], seed: int) -> float:
+    """Mean masked-LM loss over `chunks`, with the same masks every time it is called; the
     training's random stream is left as it was, so scoring does not change what is trained."""
     import torch
 
@@ -122,8 +110,8 @@ def held_out_loss(model: BertForMaskedLM, collator: Callable[[list[dict[str, lis
     try:
         with torch.no_grad():
             torch.manual_seed(seed)
-            for ids, attention in batches:
-                losses.append(float(_masked_loss(model, collator, ids, attention)))
+            for chunk in chunks:
+                losses.append(float(_masked_loss(model, collator, chunk)))
     finally:
         torch.random.set_rng_state(state)
         model.train()
@@ -158,8 +146,8 @@ def adapt(base: Path, texts: Sequence[str], out: Path, options: AdaptOptions,
         raise ValueError(f"{len(sequences)} sequences are too few to hold some out; draw more articles")
     held, train = sequences[:n_held], sequences[n_held:]
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=options.mask_probability, return_tensors="pt")
-    held_batches = _batches(held, options.batch_size, tokenizer.pad_token_id)
-    before = held_out_loss(model, collator, held_batches, options.seed)
+    held_chunks = _chunks(held, options.batch_size)
+    before = held_out_loss(model, collator, held_chunks, options.seed)
     log(f"{len(texts)} articles -> {len(train)} training and {len(held)} held-out sequences of <= {options.max_tokens}; held-out loss {before:.3f}")
 
     encoder = [p for n, p in model.named_parameters() if n.startswith("bert.")]
@@ -176,19 +164,19 @@ def adapt(base: Path, texts: Sequence[str], out: Path, options: AdaptOptions,
     while step < options.max_steps and not out_of_time():
         order = list(range(len(train)))
         random.Random(options.seed + epoch).shuffle(order)
-        for ids, attention in _batches([train[i] for i in order], options.batch_size, tokenizer.pad_token_id):
+        for chunk in _chunks([train[i] for i in order], options.batch_size):
             if step >= options.max_steps or out_of_time():
                 break
             # Encoder frozen while the fresh head fits, then linear warm-up and decay.
             k = step - options.head_steps
             if k == 0:
-                head_only = held_out_loss(model, collator, held_batches, options.seed)
+                head_only = held_out_loss(model, collator, held_chunks, options.seed)
                 log(f"held-out loss {head_only:.3f} with the head fitted and the encoder as it came")
             for parameter in encoder:  # no backward pass through a frozen encoder
                 parameter.requires_grad_(k >= 0)
             warm = min(1.0, (k + 1) / max(1, encoder_steps // 10))
             optimizer.param_groups[0]["lr"] = 0.0 if k < 0 else options.lr * warm * max(0.0, 1 - k / encoder_steps)
-            loss = _masked_loss(model, collator, ids, attention)
+            loss = _masked_loss(model, collator, chunk)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -197,7 +185,7 @@ def adapt(base: Path, texts: Sequence[str], out: Path, options: AdaptOptions,
             if step % 50 == 0:
                 log(f"step {step}/{options.max_steps}  loss {loss.item():.3f}  {time.perf_counter() - start:.0f}s")
         epoch += 1
-    after = held_out_loss(model, collator, held_batches, options.seed)
+    after = held_out_loss(model, collator, held_chunks, options.seed)
     result = AdaptResult(
         articles=len(texts), sequences=len(train), held_out_sequences=len(held), steps=step,
         seconds=round(time.perf_counter() - start, 1), held_out_loss_before=round(before, 4),
@@ -210,8 +198,8 @@ def adapt(base: Path, texts: Sequence[str], out: Path, options: AdaptOptions,
 
 
 def _save(model: BertForMaskedLM, base: Path, out: Path, options: AdaptOptions, result: AdaptResult) -> None:
-    head_only = result.held_out_loss_head_only
     """The encoder alone (no masked-LM head), as a base `chitieu train --base` reads."""
+    head_only = result.held_out_loss_head_only
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)

@@ -123,7 +123,7 @@ def adapt_command(
 ) -> None:
     """Continue masked-LM pretraining of a base on unlabelled goal articles (task-adaptive
     pretraining), for a bounded number of steps or minutes."""
-    from chitieu.annotate.corpus import read_documents
+    from chitieu.annotate.corpus import CORPUS_FILE, read_documents
     from chitieu.annotate.silver import draw_articles
     from chitieu.encoders.adapt import AdaptOptions, adapt
     from chitieu.encoders.loader import resolve_base
@@ -133,7 +133,7 @@ def adapt_command(
     try:
         options = AdaptOptions(layers=layers, max_steps=max_steps, head_steps=head_steps, minutes=minutes,
                                batch_size=batch_size, lr=lr, seed=seed, threads=threads)
-        corpus = read_documents((annotations or annotations_dir()) / "corpus.jsonl")
+        corpus = read_documents((annotations or annotations_dir()) / CORPUS_FILE)
         source = ((i, t) for i, t in e5.unlabeled_articles() if not e5.held_aside(i))
         draw = draw_articles(source, corpus, articles, seed, qualifies=lambda text: bool(goal_values(text)))
         console.print(f"{draw.qualifying} of {draw.read} unlabelled articles qualify; adapting on {len(draw.drawn)}")
