@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from chitieu.encoders import e5
-from chitieu.encoders.adapt import ADAPT_FILE, AdaptOptions, adapt, pack
+from chitieu.encoders.adapt import ADAPT_FILE, AdaptOptions, AdaptSource, adapt, pack
+from chitieu.encoders.cli import labelled_split, pool_rule
 from chitieu.train.run import base_build_stamp
 from tests.tiny_e5 import write_e5_tokenizer
 
@@ -56,12 +57,14 @@ def test_adapt_learns_the_text_and_writes_a_base_train_can_read(tiny_base: Path,
 
     out = tmp_path / "adapted"
     options = AdaptOptions(layers=1, max_tokens=64, batch_size=8, lr=3e-3, lr_head=3e-3, head_steps=3, max_steps=12, held_out_share=0.2)
-    result = adapt(tiny_base, texts, out, options)
+    source = AdaptSource(pool="goals", unlabelled_articles=30, split="train", split_texts=10)
+    result = adapt(tiny_base, texts, out, options, source=source)
     assert result.steps == 12
     assert result.held_out_loss_head_only is not None
     assert result.held_out_loss_after < result.held_out_loss_head_only < result.held_out_loss_before
     record = json.loads((out / ADAPT_FILE).read_text(encoding="utf-8"))
     assert record["result"]["steps"] == 12 and record["options"]["layers"] == 1
+    assert record["source"] == {"pool": "goals", "unlabelled_articles": 30, "split": "train", "split_texts": 10}
     # The encoder alone, with the bottom layer only, under the names a token classifier loads.
     weights = load_file(str(out / "model.safetensors"))
     assert not any(k.startswith("cls.") for k in weights) and not any(".layer.1." in k for k in weights)
@@ -98,3 +101,24 @@ def test_held_out_scoring_leaves_the_random_stream_alone(tiny_base: Path, texts:
     first = held_out_loss(model, collator, chunks, seed=1)
     assert torch.equal(torch.rand(3), expected)
     assert held_out_loss(model, collator, chunks, seed=1) == first  # the same masks each time
+
+
+def test_pools_go_from_goal_articles_to_every_article() -> None:
+    goal = "Năm 2018, tỉnh phấn đấu tốc độ tăng trưởng kinh tế đạt 7,5%."
+    cue = "Tỉnh đặt mục tiêu xây dựng nông thôn mới."
+    plain = "Sáng nay trời mưa to ở Hà Nội."
+    assert [pool_rule("goals")(t) for t in (goal, cue, plain)] == [True, False, False]
+    assert [pool_rule("cues")(t) for t in (goal, cue, plain)] == [True, True, False]
+    assert all(pool_rule("all")(t) for t in (goal, cue, plain))
+    with pytest.raises(ValueError, match="use one of goals, cues, all"):
+        pool_rule("some")
+
+
+@pytest.mark.parametrize("split", ["test", "train+test", "all"])
+def test_test_text_is_never_read_for_adaptation(split: str) -> None:
+    with pytest.raises(ValueError, match="would read test text"):
+        labelled_split(split)
+
+
+def test_train_and_dev_text_may_be_read() -> None:
+    assert labelled_split("train+dev") == "train+dev"

@@ -63,6 +63,18 @@ class AdaptOptions:
 
 
 @dataclass(frozen=True)
+class AdaptSource:
+    """Which texts a base was adapted on, for its record."""
+
+    #: The rule the unlabelled articles passed (`chitieu base adapt --pool`).
+    pool: str
+    unlabelled_articles: int
+    #: The corpus split whose text (never its labels) was read too, if any.
+    split: str | None = None
+    split_texts: int = 0
+
+
+@dataclass(frozen=True)
 class AdaptResult:
     articles: int
     sequences: int
@@ -119,8 +131,9 @@ def held_out_loss(model: BertForMaskedLM, collator: Callable[[list[dict[str, lis
 
 
 def adapt(base: Path, texts: Sequence[str], out: Path, options: AdaptOptions,
-          log: Callable[[str], None] = lambda line: None) -> AdaptResult:
-    """Continue masked-LM pretraining of `base` on `texts`; write a base folder to `out`."""
+          log: Callable[[str], None] = lambda line: None, source: AdaptSource | None = None) -> AdaptResult:
+    """Continue masked-LM pretraining of `base` on `texts`; write a base folder to `out`,
+    recording `source` (where the texts came from) with the options and losses."""
     import torch
     from transformers import AutoConfig, AutoTokenizer, BertForMaskedLM, DataCollatorForLanguageModeling
 
@@ -193,11 +206,12 @@ def adapt(base: Path, texts: Sequence[str], out: Path, options: AdaptOptions,
     )
     fitted = "not reached" if head_only is None else f"{head_only:.3f}"
     log(f"held-out loss {before:.3f} with the fresh head, {fitted} with it fitted, {after:.3f} after {step} steps ({result.seconds:.0f}s)")
-    _save(model, base, out, options, result)
+    _save(model, base, out, options, result, source)
     return result
 
 
-def _save(model: BertForMaskedLM, base: Path, out: Path, options: AdaptOptions, result: AdaptResult) -> None:
+def _save(model: BertForMaskedLM, base: Path, out: Path, options: AdaptOptions, result: AdaptResult,
+          source: AdaptSource | None) -> None:
     """The encoder alone (no masked-LM head), as a base `chitieu train --base` reads."""
     head_only = result.held_out_loss_head_only
     if out.exists():
@@ -209,7 +223,8 @@ def _save(model: BertForMaskedLM, base: Path, out: Path, options: AdaptOptions, 
     for path in base.iterdir():
         if path.is_file() and (path.name.startswith("tokenizer") or path.name == STAMP_FILE):
             shutil.copy(path, out / path.name)
-    record = {"base": str(base), "options": asdict(options), "result": asdict(result),
+    record = {"base": str(base), "source": None if source is None else asdict(source),
+              "options": asdict(options), "result": asdict(result),
               "perplexity_head_only": None if head_only is None else round(math.exp(head_only), 2),
               "perplexity_after": round(math.exp(result.held_out_loss_after), 2)}
     (out / ADAPT_FILE).write_text(json.dumps(record, indent=1), encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 from rich.console import Console
@@ -106,6 +106,35 @@ def e5_pieces(
     console.print(table)
 
 
+# The unlabelled articles `chitieu base adapt` may draw from, narrowest first.
+ADAPT_POOLS = {
+    "goals": "the rule goal check finds a goal value",
+    "cues": "a goal cue word appears",
+    "all": "every article",
+}
+
+
+def pool_rule(pool: str) -> Callable[[str], bool]:
+    """Which articles of the unlabelled pool qualify under `pool` (a key of ADAPT_POOLS)."""
+    from chitieu.extract.goals import goal_values, has_goal_cue
+
+    if pool == "goals":
+        return lambda text: bool(goal_values(text))
+    if pool == "cues":
+        return has_goal_cue
+    if pool == "all":
+        return lambda text: True
+    raise ValueError(f"unknown --pool {pool!r}: use one of {', '.join(ADAPT_POOLS)}")
+
+
+def labelled_split(split: str) -> str:
+    """`split` when its text may be read for adaptation; test text never is, so the test
+    figures stay those of text the base has not seen."""
+    if split == "all" or "test" in split.split("+"):
+        raise ValueError(f"--with-split {split} would read test text: name train, dev or train+dev")
+    return split
+
+
 @app.command("adapt")
 def adapt_command(
     out: Annotated[Path, typer.Option(help="Folder to write the adapted base to (then `chitieu train --base OUT`).")],
@@ -120,24 +149,34 @@ def adapt_command(
     seed: Annotated[int, typer.Option(help="Seed of the draw, the masks and the order.")] = 13,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads.")] = None,
     annotations: Annotated[Optional[Path], typer.Option(help="Corpus whose stories are excluded [default: annotations/].")] = None,
+    pool: Annotated[str, typer.Option(help="Which unlabelled articles qualify: " + ", ".join(
+        f"{name} ({what})" for name, what in ADAPT_POOLS.items()) + ".")] = "goals",
+    with_split: Annotated[Optional[str], typer.Option(
+        help="Also adapt on the text (never the labels) of this corpus split, e.g. train; test is refused.")] = None,
 ) -> None:
     """Continue masked-LM pretraining of a base on unlabelled goal articles (task-adaptive
     pretraining), for a bounded number of steps or minutes."""
-    from chitieu.annotate.corpus import CORPUS_FILE, read_documents
+    from chitieu.annotate.corpus import CORPUS_FILE, load_corpus, read_documents
     from chitieu.annotate.silver import draw_articles
-    from chitieu.encoders.adapt import AdaptOptions, adapt
+    from chitieu.encoders.adapt import AdaptOptions, AdaptSource, adapt
     from chitieu.encoders.loader import resolve_base
-    from chitieu.extract.goals import goal_values
     from chitieu.paths import annotations_dir
 
     try:
+        qualifies = pool_rule(pool)
+        split = None if with_split is None else labelled_split(with_split)
         options = AdaptOptions(layers=layers, max_steps=max_steps, head_steps=head_steps, minutes=minutes,
                                batch_size=batch_size, lr=lr, seed=seed, threads=threads)
-        corpus = read_documents((annotations or annotations_dir()) / CORPUS_FILE)
-        source = ((i, t) for i, t in e5.unlabeled_articles() if not e5.held_aside(i))
-        draw = draw_articles(source, corpus, articles, seed, qualifies=lambda text: bool(goal_values(text)))
-        console.print(f"{draw.qualifying} of {draw.read} unlabelled articles qualify; adapting on {len(draw.drawn)}")
-        result = adapt(Path(resolve_base(base)), [text for _, text in draw.drawn], out, options, log=console.print)
+        directory = annotations or annotations_dir()
+        corpus = read_documents(directory / CORPUS_FILE)
+        labelled = [] if split is None else [d.text for d in load_corpus(directory, split)]
+        pool_articles = ((i, t) for i, t in e5.unlabeled_articles() if not e5.held_aside(i))
+        draw = draw_articles(pool_articles, corpus, articles, seed, qualifies=qualifies)
+        console.print(f"{draw.qualifying} of {draw.read} unlabelled articles qualify ({pool}); adapting on "
+                      f"{len(draw.drawn)}" + (f" and the {len(labelled)} {split} texts" if labelled else ""))
+        source = AdaptSource(pool=pool, unlabelled_articles=len(draw.drawn), split=split, split_texts=len(labelled))
+        result = adapt(Path(resolve_base(base)), [text for _, text in draw.drawn] + labelled, out, options,
+                       log=console.print, source=source)
     except (FileNotFoundError, ValueError) as err:
         console.print(f"[red]error[/red]: {err}")
         raise typer.Exit(2) from err
