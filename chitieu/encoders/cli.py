@@ -106,25 +106,32 @@ def e5_pieces(
     console.print(table)
 
 
-# The unlabelled articles `chitieu base adapt` may draw from, narrowest first.
-ADAPT_POOLS = {
-    "goals": "the rule goal check finds a goal value",
-    "cues": "a goal cue word appears",
-    "all": "every article",
+def _finds_goal_value(text: str) -> bool:
+    from chitieu.extract.goals import goal_values  # imported when a draw runs, not at CLI start-up
+
+    return bool(goal_values(text))
+
+
+def _has_goal_cue(text: str) -> bool:
+    from chitieu.extract.goals import has_goal_cue
+
+    return has_goal_cue(text)
+
+
+# The unlabelled articles `chitieu base adapt` may draw from, narrowest first: name ->
+# (what qualifies, the rule that says so). The option's help and its check both read it.
+ADAPT_POOLS: dict[str, tuple[str, Callable[[str], bool]]] = {
+    "goals": ("the rule goal check finds a goal value", _finds_goal_value),
+    "cues": ("a goal cue word appears", _has_goal_cue),
+    "all": ("every article", lambda text: True),
 }
 
 
 def pool_rule(pool: str) -> Callable[[str], bool]:
     """Which articles of the unlabelled pool qualify under `pool` (a key of ADAPT_POOLS)."""
-    from chitieu.extract.goals import goal_values, has_goal_cue
-
-    if pool == "goals":
-        return lambda text: bool(goal_values(text))
-    if pool == "cues":
-        return has_goal_cue
-    if pool == "all":
-        return lambda text: True
-    raise ValueError(f"unknown --pool {pool!r}: use one of {', '.join(ADAPT_POOLS)}")
+    if pool not in ADAPT_POOLS:
+        raise ValueError(f"unknown --pool {pool!r}: use one of {', '.join(ADAPT_POOLS)}")
+    return ADAPT_POOLS[pool][1]
 
 
 def labelled_split(split: str) -> str:
@@ -148,9 +155,10 @@ def adapt_command(
     lr: Annotated[float, typer.Option(help="Peak learning rate of the encoder.")] = 5e-5,
     seed: Annotated[int, typer.Option(help="Seed of the draw, the masks and the order.")] = 13,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads.")] = None,
-    annotations: Annotated[Optional[Path], typer.Option(help="Corpus whose stories are excluded [default: annotations/].")] = None,
+    annotations: Annotated[Optional[Path], typer.Option(
+        help="Corpus whose stories are excluded, and whose --with-split text is read [default: annotations/].")] = None,
     pool: Annotated[str, typer.Option(help="Which unlabelled articles qualify: " + ", ".join(
-        f"{name} ({what})" for name, what in ADAPT_POOLS.items()) + ".")] = "goals",
+        f"{name} ({what})" for name, (what, _) in ADAPT_POOLS.items()) + ".")] = "goals",
     with_split: Annotated[Optional[str], typer.Option(
         help="Also adapt on the text (never the labels) of this corpus split, e.g. train; test is refused.")] = None,
 ) -> None:
