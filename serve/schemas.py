@@ -100,6 +100,12 @@ class ModelInfo(BaseModel):
     goal_classifier: dict[str, Any] | None = Field(
         default=None, description="What the goal classifier that votes on TARGET_VALUEs was fitted on; null when the model has none."
     )
+    indicator_chooser: dict[str, Any] | None = Field(
+        default=None, description="What the indicator chooser was fitted on; null when the model has none."
+    )
+    official_check: dict[str, Any] | None = Field(
+        default=None, description="What the check that drops OFFICIALs who hold no office was fitted on; null when the model has none."
+    )
     engine: str = Field(description="The tagger's arithmetic: int8 (ONNX Runtime), fp32, bf16 or fp16 (chitieu.engines).")
     folder: str
     loaded_at: float = Field(description="Unix time the model was swapped in.")

@@ -168,7 +168,7 @@ def test_the_stages_are_declared_in_order_and_read_only_what_an_earlier_stage_wr
     from chitieu.extract.prepare import Prepared
     from chitieu.extract.stages import STAGE_NAMES, STAGES, Article
 
-    assert STAGE_NAMES == ("prepare", "run", "decode", "refine", "indicators", "link", "map_back")
+    assert STAGE_NAMES == ("prepare", "run", "decode", "refine", "officials", "indicators", "link", "map_back")
     article_fields = {f.name for f in fields(Article)} - {"prepared"}
     prepared_fields = {f"prepared.{f.name}" for f in fields(Prepared)}
     written = prepared_fields | {"probs"}

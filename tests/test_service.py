@@ -121,6 +121,7 @@ def test_health_ready_and_model(client: TestClient) -> None:
     assert info["metrics"] == {"f1": 0.5} and info["folder"] == "model-a"
     assert info["engine"] == "lexicon", "/model says which arithmetic is served"
     assert info["goal_classifier"] is None, "the lexicon fake has no goal classifier"
+    assert info["indicator_chooser"] is None and info["official_check"] is None, "nor the other two components"
 
 
 def test_ready_is_503_until_the_model_is_warm(models_dir: Path) -> None:

@@ -63,6 +63,8 @@ class TrainOptions:
     indicator_chooser: bool = _opt(True, "Fit the indicator chooser that gives values the tagger left bare an indicator")
     #: 0.1 chosen by 5-fold CV on train+dev gold.
     indicator_l2: float = _opt(0.1, "L2 strength of the indicator chooser")
+    #: chitieu.extract.officials: OFFICIALs whose holder reads as no official are dropped.
+    official_check: bool = _opt(True, "Fit the check that drops OFFICIALs who hold no government or Party office")
     seed: int = _opt(13, "Random seed")
     threads: int = _opt(default_factory=lambda: os.cpu_count() or 1, help="CPU threads [default: all cores]")
     #: fp16 halves the size; inference upcasts to fp32.

@@ -20,6 +20,7 @@ from chitieu.encoders.loader import DEFAULT_BASE, E5_LICENCE
 from chitieu.evaluate.metrics import card_scores as span_scores
 from chitieu.extract.goal_classifier import GoalClassifier, fit_goal_classifier
 from chitieu.extract.indicators import IndicatorChooser, fit_indicator_chooser
+from chitieu.extract.officials import OfficialCheck, fit_official_check
 from chitieu.labels import BIO_TAGS, ID2TAG, LABELS, TAG2ID
 from chitieu.model_folder import PIPELINE_VERSION, write_meta
 from chitieu.train.data import labelled_windows, report_misaligned
@@ -37,13 +38,14 @@ def predict_documents(
     overlap_tokens: int,
     goal_classifier: GoalClassifier | None = None,
     indicator_chooser: IndicatorChooser | None = None,
+    official_check: OfficialCheck | None = None,
 ) -> list[list[dict[str, Any]]]:
     """Entities for each document through the very stages the service runs."""
     from chitieu.extract.extractor import Extractor
 
     extractor = Extractor(
         adapter, runner, {}, max_tokens=max_tokens, overlap_tokens=overlap_tokens,
-        goal_classifier=goal_classifier, indicator_chooser=indicator_chooser,
+        goal_classifier=goal_classifier, indicator_chooser=indicator_chooser, official_check=official_check,
     )
     return [r["entities"] for r in extractor.extract_many([(d.id, d.text) for d in docs])]
 
@@ -68,6 +70,7 @@ def model_card(meta: dict[str, Any]) -> str:
         f"- best epoch {meta['best_epoch']} of {len(meta['history'])}",
         _goal_line(meta.get("goal_classifier")),
         _chooser_line(meta.get("indicator_chooser")),
+        _officials_line(meta.get("official_check")),
         "",
         "## Metrics (strict span match)",
         "",
@@ -93,6 +96,16 @@ def _chooser_line(chooser: dict[str, Any] | None) -> str:
         f"- indicator chooser (`indicator_chooser.json`): fitted on {chooser.get('documents')} documents "
         f"({chooser.get('values')} gold values, {chooser.get('values_with_indicator')} with an indicator among their candidates); "
         "gives an indicator to each value the tagger left without one"
+    )
+
+
+def _officials_line(officials: dict[str, Any] | None) -> str:
+    if not officials:
+        return "- official check: none (OFFICIALs are the tagger's alone)"
+    return (
+        f"- official check (`official_check.json`): fitted on {officials.get('documents')} documents "
+        f"({officials.get('officials')} gold OFFICIALs among {officials.get('mentions')} name mentions); "
+        "drops OFFICIALs whose holder reads as no government or Party official"
     )
 
 
@@ -206,13 +219,21 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
             chooser.trained_on.update({"data_hash": fingerprint, "split": opts.train_split})
         except ValueError as error:  # no gold value with an indicator to learn from
             log.warning("no indicator chooser in this model, INDICATORs are the tagger's alone: %s", error)
+    officials = None
+    if opts.official_check:
+        try:
+            officials = fit_official_check(train_docs, seed=opts.seed)
+            officials.trained_on.update({"data_hash": fingerprint, "split": opts.train_split})
+        except ValueError as error:  # no gold official, or no other name, to learn from
+            log.warning("no official check in this model, OFFICIALs are the tagger's alone: %s", error)
+    components = (goals, chooser, officials)
     metrics = {}
     if dev_docs:
-        metrics["dev"] = span_scores(dev_docs, predict_documents(dev_docs, adapter, runner, max_tokens, opts.overlap_tokens, goals, chooser))
+        metrics["dev"] = span_scores(dev_docs, predict_documents(dev_docs, adapter, runner, max_tokens, opts.overlap_tokens, *components))
     if opts.evaluate_test:
         test_docs = load_corpus(opts.annotations, "test")
         if test_docs:
-            metrics["test"] = span_scores(test_docs, predict_documents(test_docs, adapter, runner, max_tokens, opts.overlap_tokens, goals, chooser))
+            metrics["test"] = span_scores(test_docs, predict_documents(test_docs, adapter, runner, max_tokens, opts.overlap_tokens, *components))
 
     build = base_build_stamp(base_path)
     licence = None
@@ -243,9 +264,10 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         "metrics_pipeline": PIPELINE_VERSION,
         "goal_classifier": goals.trained_on if goals is not None else None,
         "indicator_chooser": chooser.trained_on if chooser is not None else None,
+        "official_check": officials.trained_on if officials is not None else None,
         "command": command,
     }
-    return write_model_folder(result.model, adapter, meta, opts, goals, chooser)
+    return write_model_folder(result.model, adapter, meta, opts, *components)
 
 
 def write_model_folder(
@@ -255,6 +277,7 @@ def write_model_folder(
     opts: TrainOptions,
     goals: GoalClassifier | None = None,
     chooser: IndicatorChooser | None = None,
+    officials: OfficialCheck | None = None,
 ) -> Path:
     """Build the folder beside its destination, then rename: never a half-written model.
 
@@ -279,6 +302,8 @@ def write_model_folder(
             goals.save(tmp)
         if chooser is not None:
             chooser.save(tmp)
+        if officials is not None:
+            officials.save(tmp)
         write_meta(tmp, meta)
         (tmp / "README.md").write_text(model_card(meta), encoding="utf-8")
         for path in tmp.rglob("*"):

@@ -117,17 +117,19 @@ def fit_goals(
     c: Annotated[float, typer.Option(help="Inverse L2 strength of the logistic regression")] = 1.0,
     indicators: Annotated[bool, typer.Option("--indicators/--no-indicators", help="Also (re)fit the indicator chooser")] = True,
     indicator_l2: Annotated[float, typer.Option(help="L2 strength of the indicator chooser")] = 0.1,
+    officials: Annotated[bool, typer.Option("--officials/--no-officials", help="Also (re)fit the official check")] = True,
     as_version: Annotated[
         Optional[str],
         typer.Option("--as", help="Write a new version folder of this name beside it (the tagger copied) instead of changing NAME"),
     ] = None,
     directory: Annotated[Optional[Path], typer.Option("--dir", help="Models folder")] = None,
 ) -> None:
-    """(Re)fit a model folder's goal classifier (goal_classifier.json) and indicator chooser
-    (indicator_chooser.json): for a model trained before chitieu had them, or, with `--as
-    NEW`, as a new version on new gold in seconds while the tagger's retraining waits. Both
-    read only the text around values, never the tagger's output, so they may be fitted on
-    more documents than the tagger saw; the model card records the documents of each."""
+    """(Re)fit a model folder's goal classifier (goal_classifier.json), indicator chooser
+    (indicator_chooser.json) and official check (official_check.json): for a model trained
+    before chitieu had them, or, with `--as NEW`, as a new version on new gold in seconds
+    while the tagger's retraining waits. All three read only the text around values and
+    names, never the tagger's output, so they may be fitted on more documents than the
+    tagger saw; the model card records the documents of each."""
     from chitieu.annotate.corpus import corpus_hash, load_corpus
     from chitieu.extract.goal_classifier import fit_goal_classifier
     from chitieu.paths import annotations_dir
@@ -164,6 +166,17 @@ def fit_goals(
             chooser.trained_on.update({"data_hash": fingerprint, "split": split})
             console.print(f"wrote {chooser.save(folder)}: {chooser.trained_on}")
             meta["indicator_chooser"] = chooser.trained_on
+    if officials:
+        from chitieu.extract.officials import fit_official_check
+
+        try:
+            check = fit_official_check(docs)
+        except ValueError as error:
+            console.print(f"[yellow]note[/]: no official check fitted, the folder keeps what it had: {error}")
+        else:
+            check.trained_on.update({"data_hash": fingerprint, "split": split})
+            console.print(f"wrote {check.save(folder)}: {check.trained_on}")
+            meta["official_check"] = check.trained_on
     write_meta(folder, meta)
     console.print(f"its recorded metrics predate it: `chitieu models measure {folder.name}` re-measures them")
 

@@ -28,6 +28,7 @@ from chitieu.evaluate.metrics import evaluate_predictions
 from chitieu.extract.extractor import Extractor
 from chitieu.extract.goal_classifier import fit_goal_classifier
 from chitieu.extract.indicators import fit_indicator_chooser
+from chitieu.extract.officials import fit_official_check
 from chitieu.extract.stages import COMPONENTS
 from chitieu.labels import LABELS
 
@@ -93,12 +94,13 @@ def cross_validate(
     scored = [d for d in docs if score_only(d)]
     if not scored:
         raise ValueError("no document to score: every document was excluded by score_only")
-    kept = (extractor.goal_classifier, extractor.indicator_chooser)
+    kept = (extractor.goal_classifier, extractor.indicator_chooser, extractor.official_check)
     try:
         for k in range(options.folds):
             fit_on = nested_share([d for d in docs if fold_of[d.id] != k], options.fit_fraction)
             extractor.goal_classifier = fit_goal_classifier(fit_on, c=options.goal_c)
             extractor.indicator_chooser = fit_indicator_chooser(fit_on, l2=options.indicator_l2)
+            extractor.official_check = fit_official_check(fit_on)
             held_out = [d for d in scored if fold_of[d.id] == k]
             log(f"fold {k + 1}/{options.folds}: fitted on {len(fit_on)} documents, scoring {len(held_out)}")
             for doc in held_out:
@@ -106,7 +108,7 @@ def cross_validate(
                 for name, skip in systems.items():
                     outputs[name][doc.id] = extractor.finish(prepared, probs, skip)
     finally:
-        extractor.goal_classifier, extractor.indicator_chooser = kept
+        extractor.goal_classifier, extractor.indicator_chooser, extractor.official_check = kept
     report: dict[str, Any] = {
         "folds": options.folds,
         "fit_fraction": options.fit_fraction,

@@ -21,6 +21,7 @@ from chitieu.core import Extraction, ModelRef
 from chitieu.encoders.base import WordPieceAdapter
 from chitieu.extract.goal_classifier import GoalClassifier
 from chitieu.extract.indicators import IndicatorChooser
+from chitieu.extract.officials import OfficialCheck
 from chitieu.extract.prepare import Prepared, prepare
 from chitieu.extract.run import WindowRunner
 from chitieu.extract.stages import Article, Parts, walk
@@ -39,10 +40,12 @@ class Extractor:
         overlap_tokens: int | None = None,
         goal_classifier: GoalClassifier | None = None,
         indicator_chooser: IndicatorChooser | None = None,
+        official_check: OfficialCheck | None = None,
     ) -> None:
         self.adapter = adapter
         self.goal_classifier = goal_classifier
         self.indicator_chooser = indicator_chooser
+        self.official_check = official_check
         self.runner = runner
         self.meta = meta
         options = meta.get("options", {})
@@ -71,6 +74,7 @@ class Extractor:
         return cls(
             adapter, runner, meta,
             goal_classifier=GoalClassifier.load(directory), indicator_chooser=IndicatorChooser.load(directory),
+            official_check=OfficialCheck.load(directory),
         )
 
     @property
@@ -83,6 +87,7 @@ class Extractor:
             "metrics": self.meta.get("metrics", {}),
             "goal_classifier": self.goal_classifier.trained_on if self.goal_classifier is not None else None,
             "indicator_chooser": self.indicator_chooser.trained_on if self.indicator_chooser is not None else None,
+            "official_check": self.official_check.trained_on if self.official_check is not None else None,
             # What produced the figures: evaluation reports and the service's /model say it.
             "engine": getattr(self.runner, "engine", "unknown"),
         }
@@ -94,9 +99,9 @@ class Extractor:
         return self.runner(windows)
 
     def extraction(self, prepared: Prepared, probs: Sequence[np.ndarray], skip: frozenset[str] = frozenset()) -> Extraction:
-        """Stages 3-7 (`stages.STAGES`, in order) over one prepared article; `skip` leaves
+        """Stages 3-8 (`stages.STAGES`, in order) over one prepared article; `skip` leaves
         out steps by name (`stages.COMPONENTS`) for ablations."""
-        article = walk(Article(prepared, probs), Parts(self.goal_classifier, self.indicator_chooser, skip))
+        article = walk(Article(prepared, probs), Parts(self.goal_classifier, self.indicator_chooser, skip, self.official_check))
         info = self.info
         return Extraction(
             id=prepared.doc_id,

@@ -4,9 +4,10 @@
     2 run         Prepared.windows -> probs               chitieu.extract.run
     3 decode      probs -> entities                       chitieu.extract.decode
     4 refine      entities -> entities                    chitieu.extract.refine (+ goals, goal_classifier)
-    5 indicators  entities -> entities (+ INDICATORs)     chitieu.extract.indicators
-    6 link        entities -> targets                     chitieu.extract.link (+ normalize)
-    7 map_back    entities, targets -> caller's offsets   chitieu.extract.map_back
+    5 officials   entities -> entities (- OFFICIALs)      chitieu.extract.officials
+    6 indicators  entities -> entities (+ INDICATORs)     chitieu.extract.indicators
+    7 link        entities -> targets                     chitieu.extract.link (+ normalize)
+    8 map_back    entities, targets -> caller's offsets   chitieu.extract.map_back
 
 Stages 1 and 2 are called by the facade on their own (`Extractor.prepare`, `Extractor.run`):
 the service prepares each request as it comes and runs the windows of many requests in one
@@ -29,14 +30,16 @@ from chitieu.extract.goal_classifier import GoalReader
 from chitieu.extract.indicators import IndicatorChooser, fill_indicators, grow_indicators
 from chitieu.extract.link import link_targets
 from chitieu.extract.map_back import map_back
+from chitieu.extract.officials import OfficialCheck
 from chitieu.extract.prepare import Prepared
 from chitieu.extract.refine import REFINE_STEPS, refine
 
-#: The steps an ablation can switch off (`skip`), in pipeline order: refine's, then the
-#: indicator chooser's two (growing the tagger's indicators, filling bare values).
+#: The steps an ablation can switch off (`skip`), in pipeline order: refine's, the official
+#: check, then the indicator chooser's two (growing the tagger's indicators, filling bare values).
+OFFICIAL_CHECK = "official-check"
 INDICATOR_GROWTH = "indicator-growth"
 INDICATOR_CHOOSER = "indicator-chooser"
-COMPONENTS = (*REFINE_STEPS, INDICATOR_GROWTH, INDICATOR_CHOOSER)
+COMPONENTS = (*REFINE_STEPS, OFFICIAL_CHECK, INDICATOR_GROWTH, INDICATOR_CHOOSER)
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Parts:
     goal_classifier: GoalReader | None = None
     indicator_chooser: IndicatorChooser | None = None
     skip: frozenset[str] = frozenset()
+    official_check: OfficialCheck | None = None
 
 
 class Stage(Protocol):
@@ -93,6 +97,19 @@ class Refine:
     def __call__(self, article: Article, parts: Parts) -> None:
         p = article.prepared
         article.entities = refine(p.text, article.entities, parts.goal_classifier, parts.skip & set(REFINE_STEPS), p.sentences)
+
+
+class CheckOfficials:
+    """With the folder's official check: OFFICIALs whose holder reads as no official dropped."""
+
+    name = "officials"
+    reads = ("prepared.text", "entities")
+    writes = ("entities",)
+
+    def __call__(self, article: Article, parts: Parts) -> None:
+        if parts.official_check is None or OFFICIAL_CHECK in parts.skip:
+            return
+        article.entities = parts.official_check.keep(article.prepared.text, article.entities)
 
 
 class ChooseIndicators:
@@ -136,8 +153,8 @@ class MapBack:
         article.entities, article.targets = map_back(article.prepared, article.entities, article.targets)
 
 
-#: Stages 3-7, in the order `Extractor.extraction` walks them.
-STAGES: tuple[Stage, ...] = (Decode(), Refine(), ChooseIndicators(), Link(), MapBack())
+#: Stages 3-8, in the order `Extractor.extraction` walks them.
+STAGES: tuple[Stage, ...] = (Decode(), Refine(), CheckOfficials(), ChooseIndicators(), Link(), MapBack())
 #: Every stage's name, in order (1 and 2 run apart, see the module docstring).
 STAGE_NAMES: tuple[str, ...] = ("prepare", "run", *(s.name for s in STAGES))
 
