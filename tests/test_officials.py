@@ -5,7 +5,14 @@ import pytest
 
 from chitieu.annotate.corpus import Document, Span
 from chitieu.core import Entity
-from chitieu.extract.officials import OfficialCheck, fit_official_check, name_runs, person_features, training_rows
+from chitieu.extract.officials import (
+    OfficialCheck,
+    fit_official_check,
+    name_runs,
+    person_features,
+    training_rows,
+    written_as_a_person,
+)
 
 
 def _doc(doc_id: str, text: str, officials: list[str]) -> Document:
@@ -22,6 +29,8 @@ def test_name_runs_are_whole_capitalised_runs_even_after_a_lower_case_word():
     runs = [text[a:b] for a, b in name_runs(text)]
     assert "Lê Hoàng Châu" in runs and "Moon Jae-in" in runs and "Cửu Long" in runs
     assert "Chủ" in runs and "Chủ tịch" not in runs, "a run stops at a lower-case word"
+    opening = "Ông Lê Văn Nam nói. Ông nói."
+    assert [opening[a:b] for a, b in name_runs(opening)] == ["Lê Văn Nam", "Ông"], "the honorific is not the name"
     assert not any(r.startswith(("ông", "sông")) for r in runs)
 
 
@@ -47,17 +56,28 @@ OTHERS = [
     "Ông Nguyễn Xuân Hưng, Tổng giám đốc Công ty Công viên, cho biết.",
     "Bà Phạm Thị Lan, chuyên gia kinh tế, nhận định thị trường Hà Nội.",
 ]
-DOCS = [_doc(f"o{k}", text, names) for k, (text, names) in enumerate(OFFICIALS)] + [
-    _doc(f"n{k}", text, []) for k, text in enumerate(OTHERS)
-]
+DOCS = [_doc(f"o{k}", text, names) for k, (text, names) in enumerate(OFFICIALS)] + [_doc(f"n{k}", text, []) for k, text in enumerate(OTHERS)]
 
 
-def test_training_rows_take_gold_officials_and_every_other_name_run():
+def test_training_rows_take_gold_officials_and_the_other_names_written_as_a_person():
     rows, labels = training_rows(DOCS[0])
     assert labels[:2] == [1, 1] and sum(labels) == 2
-    assert len(rows) == len(labels) > 2, "the other runs (`Chủ`, `UBND`...) are negatives"
+    assert len(rows) == len(labels) == 3, "`UBND` follows a title; the sentence-initial `Chủ` is left out"
+    text = OTHERS[0]
+    assert [text[a:b] for a, b in name_runs(text) if written_as_a_person(text, (a, b))] == ["Lê Hoàng Châu", "Hiệp"]
     rows, labels = training_rows(DOCS[4])
-    assert sum(labels) == 0 and len(labels) >= 3
+    assert labels == [0, 0]
+
+
+def test_a_person_is_written_after_an_honorific_or_a_title_or_before_an_apposition():
+    text = "Theo ông Châu thì Bộ trưởng Nghĩa và Trần Văn Nam, chuyên gia, cùng Hà Nội nói."
+
+    def at(name):
+        return (text.index(name), text.index(name) + len(name))
+
+    assert written_as_a_person(text, at("Châu")) and written_as_a_person(text, at("Nghĩa"))
+    assert written_as_a_person(text, at("Trần Văn Nam"))
+    assert not written_as_a_person(text, at("Theo")) and not written_as_a_person(text, at("Hà Nội"))
 
 
 def test_overfit_save_reload_same_decisions(tmp_path):
