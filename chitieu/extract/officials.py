@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,9 +72,17 @@ def name_runs(text: str) -> list[tuple[int, int]]:
         run = (word.start, word.end) if capital else None
     if run is not None:
         out.append(run)
-    # A capitalised honorific opening a sentence (`Ông Lê Hoàng Châu, ...`) is not the name.
-    out = [(a + len(first) + 1, b) if (first := text[a:b].split(" ", 1)[0]).lower() in HONORIFICS and " " in text[a:b] else (a, b) for a, b in out]
-    return [(a, b) for a, b in out if b - a <= MAX_RUN_CHARS]
+    return [(a, b) for a, b in map(_without_honorific(text), out) if b - a <= MAX_RUN_CHARS]
+
+
+def _without_honorific(text: str) -> Callable[[tuple[int, int]], tuple[int, int]]:
+    """A capitalised honorific opening a sentence (`Ông Lê Hoàng Châu, ...`) is not the name."""
+
+    def strip(run: tuple[int, int]) -> tuple[int, int]:
+        first, space, _ = text[run[0] : run[1]].partition(" ")
+        return (run[0] + len(first) + 1, run[1]) if space and first.lower() in HONORIFICS else run
+
+    return strip
 
 
 def written_as_a_person(text: str, span: tuple[int, int]) -> bool:
