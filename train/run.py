@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -205,27 +205,20 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
     from chitieu.extract.run import TorchRunner
 
     runner = TorchRunner.for_model(result.model, adapter.pad_id, "cpu", opts.batch_size * 2)
-    goals = None
-    if opts.goal_classifier:
-        try:
-            goals = fit_goal_classifier(train_docs, c=opts.goal_c, seed=opts.seed)
-            goals.trained_on.update({"data_hash": fingerprint, "split": opts.train_split})
-        except ValueError as error:  # too few documents to tell goals from other figures
-            log.warning("no goal classifier in this model, TARGET_VALUEs are the tagger's alone: %s", error)
-    chooser = None
-    if opts.indicator_chooser:
-        try:
-            chooser = fit_indicator_chooser(train_docs, l2=opts.indicator_l2)
-            chooser.trained_on.update({"data_hash": fingerprint, "split": opts.train_split})
-        except ValueError as error:  # no gold value with an indicator to learn from
-            log.warning("no indicator chooser in this model, INDICATORs are the tagger's alone: %s", error)
-    officials = None
-    if opts.official_check:
-        try:
-            officials = fit_official_check(train_docs, seed=opts.seed)
-            officials.trained_on.update({"data_hash": fingerprint, "split": opts.train_split})
-        except ValueError as error:  # no gold official, or no other name, to learn from
-            log.warning("no official check in this model, OFFICIALs are the tagger's alone: %s", error)
+    stamp = {"data_hash": fingerprint, "split": opts.train_split}
+    # Each is fitted in seconds on the same documents; too little gold leaves it out with a warning.
+    goals = _fitted(
+        opts.goal_classifier, lambda: fit_goal_classifier(train_docs, c=opts.goal_c, seed=opts.seed), stamp,
+        "no goal classifier in this model, TARGET_VALUEs are the tagger's alone",
+    )
+    chooser = _fitted(
+        opts.indicator_chooser, lambda: fit_indicator_chooser(train_docs, l2=opts.indicator_l2), stamp,
+        "no indicator chooser in this model, INDICATORs are the tagger's alone",
+    )
+    officials = _fitted(
+        opts.official_check, lambda: fit_official_check(train_docs, seed=opts.seed), stamp,
+        "no official check in this model, OFFICIALs are the tagger's alone",
+    )
     components = (goals, chooser, officials)
     metrics = {}
     if dev_docs:
@@ -268,6 +261,23 @@ def train(opts: TrainOptions, command: str = "chitieu train") -> Path:
         "command": command,
     }
     return write_model_folder(result.model, adapter, meta, opts, *components)
+
+
+Component = TypeVar("Component", GoalClassifier, IndicatorChooser, OfficialCheck)
+
+
+def _fitted(wanted: bool, fit: Callable[[], Component], stamp: dict[str, Any], missing: str) -> Component | None:
+    """A decision component fitted and stamped with its data, or None (with `missing` and
+    the reason logged) when it is not wanted or the gold gives it too little to learn."""
+    if not wanted:
+        return None
+    try:
+        component = fit()
+    except ValueError as error:
+        log.warning("%s: %s", missing, error)
+        return None
+    component.trained_on.update(stamp)
+    return component
 
 
 def write_model_folder(

@@ -4,6 +4,7 @@ classifier, re-measure its figures with the current pipeline."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -150,7 +151,8 @@ def fit_goals(
     except ValueError as error:
         console.print(f"[red]error[/]: {error}")
         raise typer.Exit(2) from error
-    goals.trained_on.update({"data_hash": fingerprint, "split": split})
+    stamp = {"data_hash": fingerprint, "split": split}
+    goals.trained_on.update(stamp)
     path = goals.save(folder)
     # The folder's record says what is in it: `GET /model` reads chitieu.json.
     meta["goal_classifier"] = goals.trained_on
@@ -158,27 +160,27 @@ def fit_goals(
     if indicators:
         from chitieu.extract.indicators import fit_indicator_chooser
 
-        try:
-            chooser = fit_indicator_chooser(docs, l2=indicator_l2)
-        except ValueError as error:  # the goal classifier is still worth writing
-            console.print(f"[yellow]note[/]: no indicator chooser fitted, the folder keeps what it had: {error}")
-        else:
-            chooser.trained_on.update({"data_hash": fingerprint, "split": split})
-            console.print(f"wrote {chooser.save(folder)}: {chooser.trained_on}")
-            meta["indicator_chooser"] = chooser.trained_on
+        _refit(folder, meta, "indicator_chooser", "indicator chooser", lambda: fit_indicator_chooser(docs, l2=indicator_l2), stamp)
     if officials:
         from chitieu.extract.officials import fit_official_check
 
-        try:
-            check = fit_official_check(docs)
-        except ValueError as error:
-            console.print(f"[yellow]note[/]: no official check fitted, the folder keeps what it had: {error}")
-        else:
-            check.trained_on.update({"data_hash": fingerprint, "split": split})
-            console.print(f"wrote {check.save(folder)}: {check.trained_on}")
-            meta["official_check"] = check.trained_on
+        _refit(folder, meta, "official_check", "official check", lambda: fit_official_check(docs), stamp)
     write_meta(folder, meta)
     console.print(f"its recorded metrics predate it: `chitieu models measure {folder.name}` re-measures them")
+
+
+def _refit(folder: Path, meta: dict[str, Any], key: str, what: str, fit: Callable[[], Any], stamp: dict[str, Any]) -> None:
+    """Fit an optional component into the folder and record it in `meta[key]`; when the gold
+    gives it too little, say so and keep what the folder had (the goal classifier is still
+    worth writing)."""
+    try:
+        component = fit()
+    except ValueError as error:
+        console.print(f"[yellow]note[/]: no {what} fitted, the folder keeps what it had: {error}")
+        return
+    component.trained_on.update(stamp)
+    console.print(f"wrote {component.save(folder)}: {component.trained_on}")
+    meta[key] = component.trained_on
 
 
 @app.command()

@@ -101,7 +101,9 @@ class Extractor:
     def extraction(self, prepared: Prepared, probs: Sequence[np.ndarray], skip: frozenset[str] = frozenset()) -> Extraction:
         """Stages 3-8 (`stages.STAGES`, in order) over one prepared article; `skip` leaves
         out steps by name (`stages.COMPONENTS`) for ablations."""
-        article = walk(Article(prepared, probs), Parts(self.goal_classifier, self.indicator_chooser, skip, self.official_check))
+        article = walk(Article(prepared, probs), Parts(
+            self.goal_classifier, self.indicator_chooser, skip, official_check=self.official_check
+        ))
         info = self.info
         return Extraction(
             id=prepared.doc_id,
