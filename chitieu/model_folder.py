@@ -24,8 +24,9 @@ META_FILE = "chitieu.json"
 # re-measures an older model. 1: decode and linking; 2: refine with the result check;
 # 3: the goal vote; 4: comparator signs (`≥ 95%`) in values; 5: value completion, indicator
 # trim and the result check removed (they did not pay in cross-validation or on test); 6: the
-# tagger's indicators grown to the chooser's phrase; 7: the official check.
-PIPELINE_VERSION = 7
+# tagger's indicators grown to the chooser's phrase; 7: the official check; 8: the province
+# context check (refine).
+PIPELINE_VERSION = 8
 
 
 class ModelFolderError(RuntimeError):

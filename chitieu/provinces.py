@@ -253,15 +253,17 @@ def resolve(name: str, era: Literal["old", "new"] = "old") -> Province | None:
 # ---- mentions in running text -------------------------------------------------------
 
 _LOCAL_PREFIX = r"(?<!\w)(?:thành phố|tp\.?|tx\.?|thị xã|huyện|quận|thị trấn|xã|phường)"
-_PLACE_PREFIX = r"(?<!\w)(?:đường|(?<!thành )phố|sông|cầu|cao tốc|quốc lộ)"
+# `yêu cầu` (to ask) is no bridge, and `đường phố Hà Nội`, `tuyến phố Hà Nội` are the city's streets.
+_PLACE_PREFIX = r"(?<!\w)(?:đường|(?<!thành )(?<!đường )(?<!tuyến )phố|sông|(?<!yêu )cầu|cao tốc|quốc lộ)"
 # Companies, banks, schools, hospitals, ports, clubs, associations and venues: a province
 # name inside their names is not labelled (guidelines, project decisions).
 _ORG_BEFORE = re.compile(
-    r"(?<!\w)(?:Công ty|công ty|Cty|CTCP|Tập đoàn|Ngân hàng|Chi nhánh|CN|Cảng|Sân bay|Hiệp hội|"
+    r"(?<![\w&])(?:Công ty|công ty|Cty|CTCP|Tập đoàn|Ngân hàng|Chi nhánh|CN|(?<!phố )Cảng|Sân bay|Hiệp hội|"
     r"Hội [Dd]oanh nghiệp|CLB|Câu lạc bộ|Bệnh viện|Trường|Đại học|Trung tâm Hội nghị|"
     r"Khu công nghiệp|KCN|Becamex|Software|Nhà máy|Khách sạn|Siêu thị|Bến xe|Nghĩa trang|"
     r"Sân vận động|cửa khẩu|cao tốc)"
-    r"(?:\s+(?!tại|của|trên|ở|cho|với|và)[^\s,;.:()]+){0,6}\s+$"
+    # A province's own bodies between them are labelled (`KCN tỉnh Long An`, `cao tốc UBND tỉnh X`).
+    r"(?:\s+(?!tại|của|trên|ở|cho|với|và|tỉnh|UBND|HĐND)[^\s,;.:()]+){0,6}\s+$"
 )
 _BLOCKERS = ("Thái Bình Dương",)
 # Common family and middle names: a province name right after one is part of a person's name.
@@ -320,7 +322,6 @@ def find_mentions(text: str, era: Literal["old", "new"] = "old") -> list[tuple[i
     2025 reforms: shared names then mean the new units and `Huế` alone is the province.
     """
     pattern, owner = _mention_matcher(era)
-    central = set(CENTRAL_CITIES) | ({"Huế"} if era == "new" else set())
     key_text = match_key(text)
     out: list[tuple[int, int, Province]] = []
     for m in pattern.finditer(key_text):
@@ -328,15 +329,53 @@ def find_mentions(text: str, era: Literal["old", "new"] = "old") -> list[tuple[i
         surface = text[m.start() : m.end()]
         if province is None or not _capitalised(surface):
             continue
-        before = key_text[max(0, m.start() - 20) : m.start()]
-        if re.search(_PLACE_PREFIX + r"\s+$", before):
-            continue
-        if province.name not in central and re.search(_LOCAL_PREFIX + r"\s*$", before):
-            continue
-        if _ORG_BEFORE.search(text[max(0, m.start() - 80) : m.start()]):
-            continue
-        prev_word = re.search(r"([^\W\d_]+)\s+$", before)
-        if prev_word and prev_word.group(1) in _NAME_PARTS and text[m.start() - len(prev_word.group(0))].isupper():
-            continue
-        out.append((m.start(), m.end(), province))
+        if _refused_by_context(text, key_text, m.start(), province, era) is None:
+            out.append((m.start(), m.end(), province))
     return out
+
+
+#: Why `refused_context` turns a province name down, in the order the rules are tried.
+CONTEXT_REASONS = ("bare-name", "place", "town", "organisation", "person")
+
+
+def refused_context(text: str, start: int, end: int, era: Literal["old", "new"] = "old") -> str | None:
+    """Why the guidelines' context rules (those of `find_mentions`) refuse the province name
+    at `text[start:end]`, one of `CONTEXT_REASONS`: a form that is never a mention
+    (`Sài Gòn`, bare `Hồ Chí Minh`: `bare-name`), after a street, river or bridge word
+    (`place`), a town that shares a province's name (`thành phố Bến Tre`: `town`), inside a
+    company's, bank's or association's name (`organisation`), or part of a person's name
+    (`person`); None when they accept it or the span is no province name. For a tagger's
+    PROVINCE span, whose form `find_mentions` may not know (a typo, a name glued to a list
+    number), so that only the context decides."""
+    province = resolve(text[start:end], era)
+    if province is None:
+        return None
+    if _lookup_key(text[start:end]) in _resolve_only_keys():
+        return "bare-name"
+    key_before = match_key(text[max(0, start - 20) : start])
+    return _refused_by_context(text, key_before, len(key_before), province, era, offset=start - len(key_before))
+
+
+@lru_cache(maxsize=1)
+def _resolve_only_keys() -> frozenset[str]:
+    return frozenset(_lookup_key(form) for forms in _RESOLVE_ONLY.values() for form in forms)
+
+
+def _refused_by_context(
+    text: str, key_text: str, key_start: int, province: Province, era: Literal["old", "new"], offset: int = 0
+) -> str | None:
+    """`refused_context` for a name at `key_text[key_start:]`; `key_text` is `match_key` of
+    `text` from `offset` on (the whole text, or just the 20 characters before the name)."""
+    start = offset + key_start
+    central = set(CENTRAL_CITIES) | ({"Huế"} if era == "new" else set())
+    before = key_text[max(0, key_start - 20) : key_start]
+    if re.search(_PLACE_PREFIX + r"\s+$", before):
+        return "place"
+    if province.name not in central and re.search(_LOCAL_PREFIX + r"\s*$", before):
+        return "town"
+    if _ORG_BEFORE.search(text[max(0, start - 80) : start]):
+        return "organisation"
+    prev_word = re.search(r"([^\W\d_]+)\s+$", before)
+    if prev_word and prev_word.group(1) in _NAME_PARTS and text[start - len(prev_word.group(0))].isupper():
+        return "person"
+    return None

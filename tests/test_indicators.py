@@ -28,6 +28,14 @@ def test_candidates_hold_the_phrase_before_the_value_and_never_cross_an_entity()
     assert any(c.side == "after" and "đạt chuẩn" in "đạt trên 98% xã đạt chuẩn."[c.start : c.end] for c in after)
 
 
+def test_no_candidate_ends_with_a_framing_word():
+    text = "Năm 2025 tỷ lệ hộ nghèo giảm còn 3%."
+    value = (text.index("3%"), text.index("3%") + 2)
+    spans = {text[c.start : c.end] for c in indicator_candidates(split_words(text), value, [])}
+    assert "tỷ lệ hộ nghèo" in spans
+    assert not any(s.endswith(("nghèo giảm", "giảm còn")) and s != "giảm còn" for s in spans), "the guidelines leave the verb out"
+
+
 DOCS = [
     _doc(f"d{k}", text, spans)
     for k, (text, spans) in enumerate(

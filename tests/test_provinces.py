@@ -158,3 +158,27 @@ def test_mentions_skip_people_companies_rivers_and_the_pacific() -> None:
 def test_mentions_sai_gon_and_bare_ho_chi_minh_are_not_mentions() -> None:
     text = "Bia Sài Gòn và tư tưởng Hồ Chí Minh"
     assert _mentions(text) == []
+
+
+def test_refused_context_names_why_a_tagged_province_is_no_mention():
+    from chitieu.provinces import refused_context
+
+    def why(text, needle, nth=1):
+        start = -1
+        for _ in range(nth):
+            start = text.index(needle, start + 1)
+        return refused_context(text, start, start + len(needle))
+
+    assert why("Theo lời Hồ Chí Minh dạy", "Hồ Chí Minh") == "bare-name"
+    assert why("xe chạy trên đường Hà Nội", "Hà Nội") == "place"
+    assert why("Ùn tắc tại nhiều tuyến phố Hà Nội", "Hà Nội") is None, "the city's streets: the city is meant"
+    assert why("văn bản yêu cầu Đà Nẵng rà soát", "Đà Nẵng") is None, "yêu cầu is no bridge"
+    assert why("trung tâm thành phố Bến Tre", "Bến Tre") == "town"
+    assert why("thành phố Đà Nẵng", "Đà Nẵng") is None, "a centrally-run city is the province"
+    assert why("Ngân hàng TMCP Sài Gòn - Hà Nội", "Hà Nội") == "organisation"
+    assert why("các KCN tỉnh Long An", "Long An") is None, "the province's own parks are labelled"
+    assert why("Sở KH&CN Quảng Nam", "Quảng Nam") is None
+    assert why("ông Hoàng Khánh Hòa nói", "Khánh Hòa") == "person"
+    assert why("Hạ Long", "Hạ Long") is None, "no province name: the gazetteer's business"
+    # The tagger's span may be a form find_mentions does not match (a name glued to a list number).
+    assert why("1. Đà Nẵng2. Quảng Ninh", "Đà Nẵng") is None

@@ -52,3 +52,27 @@ def test_each_step_can_be_skipped_by_name_for_ablations():
     assert "goal-vote" in REFINE_STEPS
     with _pytest.raises(ValueError, match="unknown refine steps"):
         _refine(text, [value], skip=frozenset({"no-such-step"}))
+
+
+def test_provinces_whose_context_the_guidelines_refuse_are_dropped():
+    text = (
+        "Tại thành phố Bến Tre, tỉnh Bến Tre, ông Châu, Chủ tịch Hiệp hội Bất động sản TP HCM, nhắc lời "
+        "Hồ Chí Minh; cao tốc Hà Nội - Hải Phòng; KCN tỉnh Long An; UBND TP.HCM yêu cầu Đà Nẵng báo cáo."
+    )
+    names = [("Bến Tre", 1), ("Bến Tre", 2), ("TP HCM", 1), ("Hồ Chí Minh", 1), ("Hà Nội", 1), ("Long An", 1), ("TP.HCM", 1), ("Đà Nẵng", 1)]
+    entities = [ent(text, name, "PROVINCE", nth) for name, nth in names]
+    kept = [(e.text, e.start) for e in refine(text, entities)]
+    assert kept == [(e.text, e.start) for e in entities if (e.text, e.start) in {
+        ("Bến Tre", entities[1].start), ("Long An", entities[5].start), ("TP.HCM", entities[6].start), ("Đà Nẵng", entities[7].start)}]
+    assert len(refine(text, entities, skip=frozenset({"province-context"}))) == len(entities)
+
+
+def test_indicators_lose_the_framing_words_they_end_with():
+    text = "Tỷ lệ hộ nghèo giảm còn 3%; mức tăng đạt 5%; tăng trưởng GRDP đạt 9%."
+    entities = [ent(text, "Tỷ lệ hộ nghèo giảm còn", "INDICATOR"), ent(text, "3%", "TARGET_VALUE"),
+                ent(text, "mức tăng", "INDICATOR"), ent(text, "5%", "TARGET_VALUE"),
+                ent(text, "tăng trưởng GRDP đạt", "INDICATOR"), ent(text, "9%", "TARGET_VALUE")]
+    indicators = [e.text for e in refine(text, entities) if e.label == "INDICATOR"]
+    assert indicators == ["Tỷ lệ hộ nghèo", "mức tăng", "tăng trưởng GRDP"], "a phrase that is all framing stays whole"
+    kept = [e.text for e in refine(text, entities, skip=frozenset({"indicator-tail"})) if e.label == "INDICATOR"]
+    assert kept == ["Tỷ lệ hộ nghèo giảm còn", "mức tăng", "tăng trưởng GRDP đạt"]

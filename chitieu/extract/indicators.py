@@ -30,6 +30,7 @@ from typing import Any
 from chitieu.core import Entity
 from chitieu.extract.link import pick_indicator
 from chitieu.labels import INDICATOR, TARGET_VALUE
+from chitieu.lexicon.framing import FRAMING_WORDS, without_framing_tail
 from chitieu.model_folder import read_weights_file, write_weights_file
 from chitieu.text import SpanIndex, Token, sentences, split_words
 
@@ -42,6 +43,7 @@ MAX_WORDS_AFTER = 30
 # A candidate never starts or ends on these, and never crosses the first three.
 _HARD_STOPS = {";", ":", "\n"}
 _EDGE = set(".,;:!?\"'“”‘’()[]{}-–—…/")
+_FRAMING_LAST = frozenset(w.split()[-1] for w in FRAMING_WORDS)
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def indicator_candidates(
         if words[last].text in _EDGE:
             continue
         for first in range(last, max(left, last - MAX_WORDS + 1) - 1, -1):
-            if words[first].text in _EDGE:
+            if words[first].text in _EDGE or _ends_with_framing(words, first, last):
                 continue
             out.append(IndicatorCandidate(words[first].start, words[last].end, "before", first, last, v_first - 1 - last))
     # After the value: right next to it (at most one word between).
@@ -94,10 +96,19 @@ def indicator_candidates(
         if words[first].text in _EDGE:
             continue
         for last in range(first, min(right, first + MAX_WORDS_AFTER - 1) + 1):
-            if words[last].text in _EDGE:
+            if words[last].text in _EDGE or _ends_with_framing(words, first, last):
                 continue
             out.append(IndicatorCandidate(words[first].start, words[last].end, "after", first, last, first - v_last - 1))
     return out
+
+
+def _ends_with_framing(words: Sequence[Token], first: int, last: int) -> bool:
+    """The span ends with a framing word the guidelines leave out (`chitieu.lexicon.framing`):
+    no gold indicator does, so it is no candidate."""
+    if words[last].text.lower() not in _FRAMING_LAST:
+        return False
+    phrase = " ".join(w.text for w in words[first : last + 1])
+    return without_framing_tail(phrase) != phrase
 
 
 def candidate_features(words: Sequence[Token], candidate: IndicatorCandidate, value: tuple[int, int]) -> dict[str, float]:
