@@ -102,6 +102,7 @@ def test_fit_goals_as_a_new_version_leaves_the_old_folder_untouched(tmp_path):
     write_documents(docs, corpus / "corpus.jsonl")
     (corpus / "splits.json").write_text(json.dumps({"train": ["a", "b"], "dev": [], "test": []}))
     fake_model(tmp_path, "m", 0.9)
+    (tmp_path / "m" / "README.md").write_text("# m\n\n- best epoch 1 of 1\n- goal classifier: none (old)\n\n## Metrics\n")
     before = sorted(p.name for p in (tmp_path / "m").iterdir())
     runner = CliRunner()
     args = ["models", "fit-goals", "m", "--as", "m2", "--dir", str(tmp_path), "--annotations", str(corpus), "--split", "train"]
@@ -111,6 +112,10 @@ def test_fit_goals_as_a_new_version_leaves_the_old_folder_untouched(tmp_path):
     meta = json.loads((tmp_path / "m2" / "chitieu.json").read_text())
     assert meta["name"] == "m2" and meta["derived_from"]["name"] == "m" and meta["metrics"] == {}
     assert GoalClassifier.load(tmp_path / "m2").trained_on["documents"] == 2
+    card = (tmp_path / "m2" / "README.md").read_text()
+    assert "fitted on 2 documents (2 value expressions, 1 goals)" in card, "the card names the refit components"
+    assert card.count("- goal classifier") == 1 and "## Derived version m2" in card and "## Metrics" in card
+    assert "- official check" in card.split("## Metrics")[0], "a line the old card lacked is added beside the others"
     again = runner.invoke(app, args)
     assert again.exit_code == 2 and "exists" in again.stdout
 

@@ -68,9 +68,7 @@ def model_card(meta: dict[str, Any]) -> str:
         + "; "
         + (f"early stopping on `{meta['options']['dev_split']}`)" if meta["options"]["dev_split"] != "none" else "fixed epochs, no early stopping)"),
         f"- best epoch {meta['best_epoch']} of {len(meta['history'])}",
-        _goal_line(meta.get("goal_classifier")),
-        _chooser_line(meta.get("indicator_chooser")),
-        _officials_line(meta.get("official_check")),
+        *component_lines(meta),
         "",
         "## Metrics (strict span match)",
         "",
@@ -87,6 +85,30 @@ def model_card(meta: dict[str, Any]) -> str:
         lines.append(f"| {split} | **micro** | {m['micro_precision']:.3f} | {m['micro_recall']:.3f} | **{m['micro_f1']:.3f}** | |")
     lines += ["", "## Reproduce", "", "```", meta["command"], "```", ""]
     return "\n".join(lines)
+
+
+#: The card's line for each decision component, by its key in chitieu.json, in card order.
+def component_lines(meta: dict[str, Any]) -> list[str]:
+    return [
+        _goal_line(meta.get("goal_classifier")),
+        _chooser_line(meta.get("indicator_chooser")),
+        _officials_line(meta.get("official_check")),
+    ]
+
+
+def refresh_component_lines(card: str, meta: dict[str, Any]) -> str:
+    """The card with its decision-component lines rewritten from `meta` (after `chitieu
+    models fit-goals` refits them): the old lines are dropped wherever they are, and the new
+    ones take the place of the first (or follow the `- best epoch` line when the card
+    predates them all)."""
+    prefixes = ("- goal classifier", "- indicator chooser", "- official check")
+    lines = card.split("\n")
+    at = next((k for k, line in enumerate(lines) if line.startswith(prefixes)), None)
+    if at is None:
+        at = next((k + 1 for k, line in enumerate(lines) if line.startswith("- best epoch")), len(lines))
+    kept = [line for line in lines[:at] if not line.startswith(prefixes)]
+    rest = [line for line in lines[at:] if not line.startswith(prefixes)]
+    return "\n".join([*kept, *component_lines(meta), *rest])
 
 
 def _chooser_line(chooser: dict[str, Any] | None) -> str:

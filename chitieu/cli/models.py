@@ -166,6 +166,11 @@ def fit_goals(
 
         _refit(folder, meta, "official_check", "official check", lambda: fit_official_check(docs), stamp)
     write_meta(folder, meta)
+    card = folder / "README.md"
+    if card.exists():
+        from chitieu.train.run import refresh_component_lines
+
+        card.write_text(refresh_component_lines(card.read_text(encoding="utf-8"), meta), encoding="utf-8")
     console.print(f"its recorded metrics predate it: `chitieu models measure {folder.name}` re-measures them")
 
 
