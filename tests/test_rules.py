@@ -83,6 +83,14 @@ def test_results_tallies_dates_and_periods_are_not_targets() -> None:
         assert _spans(text, "TARGET_VALUE") == [], text
 
 
+def test_a_period_under_way_dates_a_result_even_beside_a_goal() -> None:
+    # dev article raw-040: the half-year figure is a result, the full-year one the goal
+    text = "Thu ngân sách 6 tháng đầu năm của tỉnh đạt khoảng 14.000 tỷ đồng, phấn đấu cả năm 2017 sẽ thu ngân sách đạt 29.000 tỷ đồng."
+    assert _spans(text, "TARGET_VALUE") == ["29.000 tỷ đồng"]
+    assert _spans("Mục tiêu cả năm là 6,7%, trong khi tăng trưởng quý I chỉ đạt 5,1%.", "TARGET_VALUE") == ["6,7%"]
+    assert _spans("Để đạt mục tiêu đề ra, tỉnh hiện có 1.200 doanh nghiệp.", "TARGET_VALUE") == []
+
+
 def test_plan_figure_quoted_in_a_results_article() -> None:
     # raw corpus (Hải quan Hải Phòng, 2020)
     text = "Cập nhật của Cục Hải quan Hải Phòng, đơn vị thu ngân sách được 44.698 tỷ đồng, đạt 66,7% chỉ tiêu Bộ Tài chính giao (67.000 tỷ đồng)."
