@@ -51,6 +51,7 @@ from typing import Literal
 from vietnam_provinces import Province as _VPProvince
 
 from chitieu.lexicon.places import CENTRAL_CITIES, HCMC
+from chitieu.lexicon.unicode import TONE_PLACEMENTS
 
 Era = Literal["old", "new", "both"]
 
@@ -85,14 +86,6 @@ _RESOLVE_ONLY: dict[str, tuple[str, ...]] = {
 }
 _ADMIN_PREFIX_RE = re.compile(r"^(?:tỉnh|thành phố|tp\.?|thủ đô)\s*", re.IGNORECASE)
 
-# Keys with the tone on the first vowel of `oa`, `oe`, `uy` (the library's style, `Hòa`).
-_TONES = ("\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
-_TONE_PAIRS: list[tuple[str, str]] = []
-for _first, _second in (("o", "a"), ("o", "e"), ("u", "y")):
-    for _tone in _TONES:
-        _old = _first + unicodedata.normalize("NFC", _second + _tone)
-        _new = unicodedata.normalize("NFC", _first + _tone) + _second
-        _TONE_PAIRS.append((_old, _new))
 _CHAR_MAP = {"ð": "đ", "–": "-", "—": "-", "‐": "-", "‑": "-", "\u00a0": " "}
 
 
@@ -104,7 +97,7 @@ def match_key(text: str) -> str:
         c = low if len(low) == 1 else c
         chars.append(_CHAR_MAP.get(c, c))
     out = "".join(chars)
-    for old, new in _TONE_PAIRS:
+    for old, new in TONE_PLACEMENTS:
         out = out.replace(old, new)
     return out
 
@@ -125,7 +118,7 @@ def _ascii(text: str) -> str:
 def _swap_tone_style(text: str) -> str:
     """`Hòa` <-> `Hoà`: the other tone placement of the same name."""
     out = text
-    for old, new in _TONE_PAIRS:
+    for old, new in TONE_PLACEMENTS:
         for a, b in ((old, new), (old.capitalize(), new.capitalize())):
             if b in out:
                 out = out.replace(b, a)

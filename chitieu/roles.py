@@ -35,6 +35,7 @@ import re
 import unicodedata
 
 from chitieu.lexicon.places import CENTRAL_CITIES
+from chitieu.lexicon.unicode import TONE_PLACEMENTS
 from chitieu.provinces import find_mentions, match_key, resolve
 
 # Head words in their canonical spelling, longest first so `Tổng cục trưởng` beats `Cục trưởng`.
@@ -117,13 +118,9 @@ def _canonical_tones(text: str) -> str:
 
     Only at the end of a syllable: `hoạch` and `khoản` are spelled one way only.
     """
-    tones = ("\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
-    for first, second in (("o", "a"), ("o", "e"), ("u", "y")):
-        for tone in tones:
-            for f in (first, first.upper()):
-                old = f + unicodedata.normalize("NFC", second + tone)
-                new = unicodedata.normalize("NFC", f + tone) + second
-                text = re.sub(re.escape(old) + r"(?![^\W\d_])", new, text)
+    for old, new in TONE_PLACEMENTS:
+        for a, b in ((old, new), (old[0].upper() + old[1:], new[0].upper() + new[1:])):
+            text = re.sub(re.escape(a) + r"(?![^\W\d_])", b, text)
     return text
 
 
