@@ -146,7 +146,12 @@ def corpus_hash(directory: Path) -> str | None:
 
 def load_corpus(directory: Path, split: str = "all") -> list[Document]:
     """The documents of one split (train, dev, test, train+dev) or all of them."""
-    docs = read_documents(directory / CORPUS_FILE)
+    return in_split(read_documents(directory / CORPUS_FILE), directory, split)
+
+
+def in_split(docs: list[Document], directory: Path, split: str) -> list[Document]:
+    """Those of `docs` (read from the corpus at `directory`) in one of its splits (train,
+    dev, test, train+dev), or all of them: for a caller that needs the whole corpus too."""
     if split == "all":
         return docs
     splits = read_splits(directory)

@@ -164,7 +164,7 @@ def adapt_command(
 ) -> None:
     """Continue masked-LM pretraining of a base on unlabelled goal articles (task-adaptive
     pretraining), for a bounded number of steps or minutes."""
-    from chitieu.annotate.corpus import CORPUS_FILE, load_corpus, read_documents
+    from chitieu.annotate.corpus import CORPUS_FILE, in_split, read_documents
     from chitieu.annotate.silver import draw_articles
     from chitieu.encoders.adapt import AdaptOptions, AdaptSource, adapt
     from chitieu.encoders.loader import resolve_base
@@ -177,7 +177,7 @@ def adapt_command(
                                batch_size=batch_size, lr=lr, seed=seed, threads=threads)
         directory = annotations or annotations_dir()
         corpus = read_documents(directory / CORPUS_FILE)
-        labelled = [] if split is None else [d.text for d in load_corpus(directory, split)]
+        labelled = [] if split is None else [d.text for d in in_split(corpus, directory, split)]
         pool_articles = ((i, t) for i, t in e5.unlabeled_articles() if not e5.held_aside(i))
         draw = draw_articles(pool_articles, corpus, articles, seed, qualifies=qualifies)
         console.print(f"{draw.qualifying} of {draw.read} unlabelled articles qualify ({pool}); adapting on "
