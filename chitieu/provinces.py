@@ -322,7 +322,7 @@ def find_mentions(text: str, era: Literal["old", "new"] = "old") -> list[tuple[i
         surface = text[m.start() : m.end()]
         if province is None or not _capitalised(surface):
             continue
-        if _refused_by_context(text, key_text, m.start(), province, era) is None:
+        if _refused_by_context(text, m.start(), key_text[max(0, m.start() - 20) : m.start()], province, era) is None:
             out.append((m.start(), m.end(), province))
     return out
 
@@ -345,8 +345,13 @@ def refused_context(text: str, start: int, end: int, era: Literal["old", "new"] 
         return None
     if _lookup_key(text[start:end]) in _resolve_only_keys():
         return "bare-name"
-    key_before = match_key(text[max(0, start - 20) : start])
-    return _refused_by_context(text, key_before, len(key_before), province, era, offset=start - len(key_before))
+    return _refused_by_context(text, start, match_key(text[max(0, start - 20) : start]), province, era)
+
+
+@lru_cache(maxsize=2)
+def _central_cities(era: Literal["old", "new"]) -> frozenset[str]:
+    """The names a local prefix does not demote (`thành phố Đà Nẵng` is the province)."""
+    return frozenset(CENTRAL_CITIES) | ({"Huế"} if era == "new" else frozenset())
 
 
 @lru_cache(maxsize=1)
@@ -354,17 +359,12 @@ def _resolve_only_keys() -> frozenset[str]:
     return frozenset(_lookup_key(form) for forms in _RESOLVE_ONLY.values() for form in forms)
 
 
-def _refused_by_context(
-    text: str, key_text: str, key_start: int, province: Province, era: Literal["old", "new"], offset: int = 0
-) -> str | None:
-    """`refused_context` for a name at `key_text[key_start:]`; `key_text` is `match_key` of
-    `text` from `offset` on (the whole text, or just the 20 characters before the name)."""
-    start = offset + key_start
-    central = set(CENTRAL_CITIES) | ({"Huế"} if era == "new" else set())
-    before = key_text[max(0, key_start - 20) : key_start]
+def _refused_by_context(text: str, start: int, before: str, province: Province, era: Literal["old", "new"]) -> str | None:
+    """`refused_context` for the name at `text[start:]`; `before` is `match_key` of the 20
+    characters before it."""
     if re.search(_PLACE_PREFIX + r"\s+$", before):
         return "place"
-    if province.name not in central and re.search(_LOCAL_PREFIX + r"\s*$", before):
+    if province.name not in _central_cities(era) and re.search(_LOCAL_PREFIX + r"\s*$", before):
         return "town"
     if _ORG_BEFORE.search(text[max(0, start - 80) : start]):
         return "organisation"
