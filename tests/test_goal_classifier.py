@@ -159,3 +159,25 @@ def test_refine_puts_values_to_the_vote_only_with_a_classifier():
     only_tagger = [Entity.of(text, 20, 32, "TARGET_VALUE", 0.9)]
     assert refine(text, only_tagger) == only_tagger
     assert refine(text, only_tagger, FakeClassifier({})) == []
+
+
+def test_a_restated_goal_figure_keeps_the_vote_of_its_first_mention():
+    text = "Quốc hội đặt mục tiêu tăng trưởng 6,7%. Chúng ta muốn tăng trưởng 6.7%, năm ngoái đạt 6,2%."
+    first, again, last_year = (Entity.of(text, text.index(q), text.index(q) + len(q), "TARGET_VALUE", 0.9) for q in ("6,7%", "6.7%", "6,2%"))
+    classifier = FakeClassifier({})
+    assert [e.text for e in refine(text, [first, again, last_year], classifier, skip=frozenset({"goal-restated"}))] == ["6,7%"]
+    # The same number and unit (written another way) is the same goal; another figure is not.
+    assert [e.text for e in refine(text, [first, again, last_year], classifier)] == ["6,7%", "6.7%"]
+    # Only what the tagger tagged comes back: an untagged mention stays out.
+    assert [e.text for e in refine(text, [first, last_year], classifier)] == ["6,7%"]
+    # With no goal kept, nothing is restated.
+    assert refine(text, [again, last_year], classifier) == []
+
+
+def test_figure_key_leaves_the_comparator_out():
+    from chitieu.extract.normalize import figure_key
+
+    assert figure_key("khoảng 30%") == figure_key("30%") == (30.0, None, None, "%")
+    assert figure_key("200 km") != figure_key("200 tỷ đồng")
+    assert figure_key("từ 35 - 40%") == (None, 35.0, 40.0, "%")
+    assert figure_key("hai con số") is None

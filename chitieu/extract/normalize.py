@@ -218,6 +218,15 @@ def parse_value(text: str) -> NormalizedValue:
     return _result(comparator, a * a_scale, unit)
 
 
+def figure_key(text: str) -> tuple[float | None, float | None, float | None, str | None] | None:
+    """What two mentions of one figure share: number or range, and unit; the comparator is
+    left out (`khoảng 30%` restates `30%`). None for a value with no number (`hai con số`)."""
+    value = parse_value(text)
+    if value.number is None and value.min is None:
+        return None
+    return value.number, value.min, value.max, value.unit
+
+
 def _strip_tail(rest: str) -> str:
     rest = re.sub(r"trở\s+(?:lên|xuống)", "", rest, flags=re.IGNORECASE)
     return _STRAY_TAIL_RE.sub("", rest)

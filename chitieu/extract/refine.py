@@ -17,6 +17,11 @@ are weakest exactly there:
   verb before the value into the span (`tỷ lệ hộ nghèo giảm` -> `tỷ lệ hộ nghèo`);
 - with the model folder's goal classifier, a TARGET_VALUE stays only when two of the
   tagger, the rule goal check and the classifier agree (`chitieu.extract.goal_classifier`);
+- a goal figure is labelled at each mention, restatements included (guidelines), yet the
+  vote reads each mention on its own words: `Chúng ta muốn tăng trưởng 6,7%` says nothing of
+  a goal. A tagger TARGET_VALUE the vote turned down stays when the same figure (number
+  and unit, `chitieu.extract.normalize.figure_key`) is a goal the vote kept elsewhere in
+  the document;
 - an INDICATOR is labelled only in a sentence where a TARGET_VALUE is set: one predicted
   in a sentence without a value is dropped.
 
@@ -34,6 +39,8 @@ from __future__ import annotations
 from chitieu.core import Entity
 from chitieu.extract.goal_classifier import GoalReader, vote_values
 from chitieu.extract.goals import DocumentCues
+from chitieu.extract.normalize import figure_key
+from chitieu.intervals import Occupied
 from chitieu.labels import INDICATOR, PROVINCE, TARGET_VALUE
 from chitieu.lexicon.framing import without_framing_tail
 from chitieu.provinces import refused_context, resolve
@@ -64,8 +71,31 @@ def join_fragments(text: str, entities: list[Entity]) -> list[Entity]:
     return out
 
 
+def keep_restated(tagged: list[Entity], voted: list[Entity]) -> list[Entity]:
+    """`voted` plus the TARGET_VALUEs of `tagged` the vote turned down whose figure is a goal
+    the vote kept elsewhere in the document (and that overlap nothing kept)."""
+    goals = {figure_key(e.text) for e in voted if e.label == TARGET_VALUE} - {None}
+    if not goals:
+        return voted
+    taken = Occupied((e.start, e.end) for e in voted)
+    restated = []
+    for e in tagged:
+        if e.label == TARGET_VALUE and figure_key(e.text) in goals and not taken.overlaps(e.start, e.end):
+            restated.append(e)
+            taken.add(e.start, e.end)
+    return sorted(voted + restated, key=lambda e: (e.start, e.end)) if restated else voted
+
+
 #: The refine stage's steps, in order, by the names `skip` (and `chitieu evaluate --ablation`) use.
-REFINE_STEPS = ("province-gazetteer", "province-context", "join-fragments", "indicator-tail", "goal-vote", "indicator-needs-value")
+REFINE_STEPS = (
+    "province-gazetteer",
+    "province-context",
+    "join-fragments",
+    "indicator-tail",
+    "goal-vote",
+    "goal-restated",
+    "indicator-needs-value",
+)
 
 
 def refine(
@@ -101,7 +131,10 @@ def refine(
     if "indicator-tail" not in skip:
         out = [trim_framing_tail(text, e) if e.label == INDICATOR else e for e in out]
     if goal_classifier is not None and "goal-vote" not in skip:
+        tagged = out
         out = vote_values(text, out, goal_classifier, cues, sentence_spans)
+        if "goal-restated" not in skip:
+            out = keep_restated(tagged, out)
     if "indicator-needs-value" in skip:
         return out
     with_values = {bounds.index(e.start) for e in out if e.label == TARGET_VALUE}
