@@ -248,15 +248,19 @@ def resolve(name: str, era: Literal["old", "new"] = "old") -> Province | None:
 _LOCAL_PREFIX = r"(?<!\w)(?:thành phố|tp\.?|tx\.?|thị xã|huyện|quận|thị trấn|xã|phường)"
 # `yêu cầu` (to ask) is no bridge, and `đường phố Hà Nội`, `tuyến phố Hà Nội` are the city's streets.
 _PLACE_PREFIX = r"(?<!\w)(?:đường|(?<!thành )(?<!đường )(?<!tuyến )phố|sông|(?<!yêu )cầu|cao tốc|quốc lộ)"
-# Companies, banks, schools, hospitals, ports, clubs, associations and venues: a province
-# name inside their names is not labelled (guidelines, project decisions).
+# Companies, banks, schools, hospitals, stations, plants, named projects, ports, clubs,
+# associations and venues: a province name inside their names is not labelled (guidelines,
+# project decisions). Lower-case `dự án` and a bare `Viện` are left out: `Ban quản lý ... dự
+# án giao thông Bắc Ninh` is the province's own board, and `Viện` is also a given name.
 _ORG_BEFORE = re.compile(
     r"(?<![\w&])(?:Công ty|công ty|Cty|CTCP|Tập đoàn|Ngân hàng|Chi nhánh|CN|(?<!phố )Cảng|Sân bay|Hiệp hội|"
-    r"Hội [Dd]oanh nghiệp|CLB|Câu lạc bộ|Bệnh viện|Trường|Đại học|Trung tâm Hội nghị|"
-    r"Khu công nghiệp|KCN|Becamex|Software|Nhà máy|Khách sạn|Siêu thị|Bến xe|Nghĩa trang|"
-    r"Sân vận động|cửa khẩu|cao tốc)"
-    # A province's own bodies between them are labelled (`KCN tỉnh Long An`, `cao tốc UBND tỉnh X`).
-    r"(?:\s+(?!tại|của|trên|ở|cho|với|và|tỉnh|UBND|HĐND)[^\s,;.:()]+){0,6}\s+$"
+    r"Hội [Dd]oanh nghiệp|CLB|Câu lạc bộ|Bệnh viện|BV|Trường|Đại học|ĐH|ĐHQG|Học viện|Trung tâm Hội nghị|"
+    r"Khu công nghiệp|KCN|Becamex|Software|Nhà máy|nhà máy|Dự án|Ga|ga|Sở [Gg]iao dịch [Cc]hứng khoán|"
+    r"Khách sạn|Siêu thị|Bến xe|Nghĩa trang|Sân vận động|cửa khẩu|cao tốc)"
+    # A province's own bodies between them are labelled (`KCN tỉnh Long An`, `cao tốc UBND tỉnh X`);
+    # `nhỏ và vừa` is one phrase, and an abbreviation in brackets is one word (`Hiệp hội Bất động
+    # sản (BĐS) TP Hồ Chí Minh`).
+    r"(?:\s+(?!tại|của|trên|ở|cho|với|và(?! vừa)|tỉnh|UBND|HĐND)(?:[^\s,;.:()]+|\([^\s()]+\))){0,6}\s+$"
 )
 _BLOCKERS = ("Thái Bình Dương",)
 # Common family and middle names: a province name right after one is part of a person's name.

@@ -178,6 +178,19 @@ def test_refused_context_names_why_a_tagged_province_is_no_mention():
     assert why("Ngân hàng TMCP Sài Gòn - Hà Nội", "Hà Nội") == "organisation"
     assert why("các KCN tỉnh Long An", "Long An") is None, "the province's own parks are labelled"
     assert why("Sở KH&CN Quảng Nam", "Quảng Nam") is None
+    # Universities, stations, plants, exchanges and named projects are companies here.
+    for text, name in (
+        ("các trường thành viên của ĐHQG TP HCM", "TP HCM"),
+        ("điểm chuẩn của ĐH Y Hà Nội", "Hà Nội"),
+        ("di dời ga đường sắt Đà Nẵng", "Đà Nẵng"),
+        ("Sở Giao dịch Chứng khoán TP HCM thông báo", "TP HCM"),
+        ("Hiệp hội Doanh nghiệp nhỏ và vừa TP Hà Nội", "Hà Nội"),
+        ("Hiệp hội Bất động sản (BĐS) TP Hồ Chí Minh", "TP Hồ Chí Minh"),
+    ):
+        assert why(text, name) == "organisation", text
+    assert why("Giám đốc Ban quản lý xây dựng dự án giao thông Bắc Ninh", "Bắc Ninh") is None, "the province's own board"
+    assert why("Ông Vũ Văn Viện - Giám đốc Sở GTVT Hà Nội", "Hà Nội") is None, "Viện is a given name too"
+    assert why("Hiệp hội Doanh nghiệp và Hà Nội", "Hà Nội") is None, "và still ends an organisation's name"
     assert why("ông Hoàng Khánh Hòa nói", "Khánh Hòa") == "person"
     assert why("Hạ Long", "Hạ Long") is None, "no province name: the gazetteer's business"
     # The tagger's span may be a form find_mentions does not match (a name glued to a list number).

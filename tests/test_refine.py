@@ -76,3 +76,17 @@ def test_indicators_lose_the_framing_words_they_end_with():
     assert indicators == ["Tỷ lệ hộ nghèo", "mức tăng", "tăng trưởng GRDP"], "a phrase that is all framing stays whole"
     kept = [e.text for e in refine(text, entities, skip=frozenset({"indicator-tail"})) if e.label == "INDICATOR"]
     assert kept == ["Tỷ lệ hộ nghèo giảm còn", "mức tăng", "tăng trưởng GRDP đạt"]
+
+
+def test_historical_figures_are_no_officials():
+    from chitieu.lexicon.historical import is_historical
+
+    text = "Tổng Bí thư Trường Chinh nhấn mạnh đổi mới; Thủ tướng Nguyễn Xuân Phúc yêu cầu tăng trưởng 6,7%."
+    officials = [ent(text, "Trường Chinh", "OFFICIAL"), ent(text, "Nguyễn Xuân Phúc", "OFFICIAL")]
+    assert [e.text for e in refine(text, officials)] == ["Nguyễn Xuân Phúc"]
+    assert [e.text for e in refine(text, officials, skip=frozenset({"official-historical"}))] == ["Trường Chinh", "Nguyễn Xuân Phúc"]
+    assert is_historical("võ  văn KIỆT") and not is_historical("Võ Văn Thưởng")
+    # Only OFFICIAL spans are dropped: the name as a street or a PROVINCE is another step's business.
+    street = "Dự án trên đường Trường Chinh"
+    indicator = [ent(street, "Trường Chinh", "INDICATOR")]
+    assert refine(street, indicator, skip=frozenset({"indicator-needs-value"})) == indicator

@@ -9,6 +9,10 @@ are weakest exactly there:
   association and a road, bare `Hồ Chí Minh` is the late president). On the 51 dev
   documents this dropped 8 of the tagger's 15 wrong PROVINCEs and none of its 234 right
   ones; the rules refuse 6 of the 2,803 gold PROVINCEs of train+dev;
+- an OFFICIAL that names a historical figure (`chitieu.lexicon.historical`: `Tổng Bí thư
+  Trường Chinh`, `cố Thủ tướng Võ Văn Kiệt`) is dropped: the guidelines label the office
+  a person holds when the article is written, and history pieces name past leaders by
+  their offices;
 - the gold never has two INDICATORs (or two TARGET_VALUEs) separated only by white space:
   such predicted fragments (`số` + `thu ngân sách`) are one span cut in two by the tagger,
   and are joined;
@@ -41,8 +45,9 @@ from chitieu.extract.goal_classifier import GoalReader, vote_values
 from chitieu.extract.goals import DocumentCues
 from chitieu.extract.normalize import figure_key
 from chitieu.intervals import Occupied
-from chitieu.labels import INDICATOR, PROVINCE, TARGET_VALUE
+from chitieu.labels import INDICATOR, OFFICIAL, PROVINCE, TARGET_VALUE
 from chitieu.lexicon.framing import without_framing_tail
+from chitieu.lexicon.historical import is_historical
 from chitieu.provinces import refused_context, resolve
 from chitieu.text import SpanIndex, sentences
 
@@ -90,6 +95,7 @@ def keep_restated(tagged: list[Entity], voted: list[Entity]) -> list[Entity]:
 REFINE_STEPS = (
     "province-gazetteer",
     "province-context",
+    "official-historical",
     "join-fragments",
     "indicator-tail",
     "goal-vote",
@@ -124,6 +130,8 @@ def refine(
         if entity.label == PROVINCE and "province-gazetteer" not in skip and resolve(entity.text) is None:
             continue
         if entity.label == PROVINCE and "province-context" not in skip and refused_context(text, entity.start, entity.end):
+            continue
+        if entity.label == OFFICIAL and "official-historical" not in skip and is_historical(entity.text):
             continue
         out.append(entity)
     if "join-fragments" not in skip:
