@@ -27,8 +27,9 @@ META_FILE = "chitieu.json"
 # tagger's indicators grown to the chooser's phrase; 7: the official check; 8: the province
 # context check (refine); 9: restated goal figures keep the vote's decision (refine); 10:
 # universities, stations, plants, exchanges and named projects in the province context check,
-# and historical figures are no officials (refine).
-PIPELINE_VERSION = 10
+# and historical figures are no officials (refine); 11: function words (`của`, `với`, `tại`)
+# cut from an indicator's end, and no chooser candidate ends with one.
+PIPELINE_VERSION = 11
 
 
 class ModelFolderError(RuntimeError):

@@ -18,6 +18,14 @@ from chitieu.lexicon.framing import without_framing_tail
         ("đạt", "đạt"),
         ("tốc độ tăng bình quân", "tốc độ tăng bình quân"),
         ("thu hút khách", "thu hút khách"),
+        # function words no noun phrase ends with, alone or before a framing word
+        ("tăng trưởng của", "tăng trưởng"),
+        ("tỷ lệ nội địa hóa với", "tỷ lệ nội địa hóa"),
+        ("Áp dụng các biện pháp nghiệp vụ tại", "Áp dụng các biện pháp nghiệp vụ"),
+        ("khu vực I phải đạt", "khu vực I"),
+        ("tỷ lệ nhập siêu so", "tỷ lệ nhập siêu"),
+        ("của các", "của các"),
+        ("thu nhập của người dân", "thu nhập của người dân"),
     ],
 )
 def test_only_the_framing_words_at_the_end_are_cut(phrase, kept):

@@ -30,7 +30,7 @@ from typing import Any
 from chitieu.core import Entity
 from chitieu.extract.link import pick_indicator
 from chitieu.labels import INDICATOR, TARGET_VALUE
-from chitieu.lexicon.framing import FRAMING_WORDS, without_framing_tail
+from chitieu.lexicon.framing import TAIL_WORDS, without_framing_tail
 from chitieu.model_folder import read_weights_file, write_weights_file
 from chitieu.text import SpanIndex, Token, sentences, split_words
 
@@ -43,7 +43,7 @@ MAX_WORDS_AFTER = 30
 # A candidate never starts or ends on these, and never crosses the first three.
 _HARD_STOPS = {";", ":", "\n"}
 _EDGE = set(".,;:!?\"'“”‘’()[]{}-–—…/")
-_FRAMING_LAST = frozenset(w.split()[-1] for w in FRAMING_WORDS)
+_FRAMING_LAST = frozenset(w.split()[-1] for w in TAIL_WORDS)
 
 
 @dataclass(frozen=True)

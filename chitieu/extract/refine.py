@@ -17,8 +17,9 @@ are weakest exactly there:
   such predicted fragments (`số` + `thu ngân sách`) are one span cut in two by the tagger,
   and are joined;
 - an INDICATOR never ends with a framing word (`chitieu.lexicon.framing`: `đạt`, `chiếm`,
-  `tăng`, `giảm`, `mức`, the comparators), yet the tagger, deciding word by word, carries the
-  verb before the value into the span (`tỷ lệ hộ nghèo giảm` -> `tỷ lệ hộ nghèo`);
+  `tăng`, `giảm`, `mức`, the comparators) or a function word (`của`, `với`, `tại`), yet the
+  tagger, deciding word by word, carries the verb before the value into the span (`tỷ lệ hộ
+  nghèo giảm` -> `tỷ lệ hộ nghèo`) or runs on past the noun phrase (`tăng trưởng của`);
 - with the model folder's goal classifier, a TARGET_VALUE stays only when two of the
   tagger, the rule goal check and the classifier agree (`chitieu.extract.goal_classifier`);
 - a goal figure is labelled at each mention, restatements included (guidelines), yet the
@@ -53,7 +54,7 @@ from chitieu.text import SpanIndex, sentences
 
 
 def trim_framing_tail(text: str, entity: Entity) -> Entity:
-    """The INDICATOR without the framing words it ends with (`chitieu.lexicon.framing`)."""
+    """The INDICATOR without the framing and function words it ends with (`chitieu.lexicon.framing`)."""
     kept = without_framing_tail(entity.text)
     return entity if kept == entity.text else entity.moved(text, entity.start, entity.start + len(kept))
 

@@ -6,6 +6,11 @@ between an indicator and its value (`tỷ lệ hộ nghèo giảm còn 3%`, `di�
 ổn định ở mức ...`), so a span that runs on to the value ends with them: none of the 770 gold
 INDICATORs of train+dev does. `tăng` opens real indicators (`tăng trưởng GRDP`), so these
 words are only ever cut from the end.
+
+Function words that cannot end a noun phrase (`của`, `với`, `tại`, `phải`, `so`, `và`, ...)
+are cut the same way: the tagger, deciding word by word, runs on into them (`tăng trưởng
+của`, `tỷ lệ nội địa hóa với`, `khu vực I phải`), and none of the gold INDICATORs of
+train+dev ends with one.
 """
 
 from __future__ import annotations
@@ -21,14 +26,20 @@ FRAMING_WORDS: frozenset[str] = frozenset(
         "lên", "xuống", "duy trì", "duy trì ổn định", "bằng",
     }
 )
+#: Function words no noun phrase ends with; cut from an indicator's end with the framing words.
+DANGLING_WORDS: frozenset[str] = frozenset(
+    {"của", "với", "tại", "phải", "so", "và", "cho", "ở", "trong", "được", "có", "từ", "đến", "thì", "sẽ", "vào", "theo", "các", "những"}
+)
+#: Every word `without_framing_tail` cuts from the end of an indicator.
+TAIL_WORDS: frozenset[str] = FRAMING_WORDS | DANGLING_WORDS
 _TAIL_RE = re.compile(
-    r"(?:\s+(?:" + "|".join(re.escape(w) for w in sorted(FRAMING_WORDS, key=len, reverse=True)) + r"))+$",
+    r"(?:\s+(?:" + "|".join(re.escape(w) for w in sorted(TAIL_WORDS, key=len, reverse=True)) + r"))+$",
     re.IGNORECASE,
 )
 
 
 def without_framing_tail(phrase: str) -> str:
-    """`phrase` less the framing words it ends with; unchanged when they are all of it
+    """`phrase` less the framing and function words it ends with (`TAIL_WORDS`); unchanged when they are all of it
     (`mức tăng` is an indicator of its own)."""
     m = _TAIL_RE.search(phrase)
     if m is None or _TAIL_RE.fullmatch(" " + phrase[: m.start()].strip()):
