@@ -6,8 +6,8 @@ history pieces name past leaders by their offices (`Tổng Bí thư Trường Ch
 `cố Thủ tướng Võ Văn Kiệt`), which is exactly what makes the tagger and the official
 check read them as officials. The list holds leaders who died before the corpus's years
 (2017 on) and whose full name no living official of the corpus shares (none of them is a
-gold OFFICIAL in train, dev or test); surnames that living people carry (`Kennedy`,
-`Gandhi` with a given name) are left out on purpose.
+gold OFFICIAL in train, dev or test). Names match whole, so `Rahul Gandhi` is not `Gandhi`;
+bare surnames that living officials carry (`Kennedy`) are left out.
 """
 
 from __future__ import annotations
