@@ -255,7 +255,7 @@ _PLACE_PREFIX = r"(?<!\w)(?:đường|(?<!thành )(?<!đường )(?<!tuyến )ph
 _ORG_BEFORE = re.compile(
     r"(?<![\w&])(?:Công ty|công ty|Cty|CTCP|Tập đoàn|Ngân hàng|Chi nhánh|CN|(?<!phố )Cảng|Sân bay|Hiệp hội|"
     r"Hội [Dd]oanh nghiệp|CLB|Câu lạc bộ|Bệnh viện|BV|Trường|Đại học|ĐH|ĐHQG|Học viện|Trung tâm Hội nghị|"
-    r"Khu công nghiệp|KCN|Becamex|Software|Nhà máy|nhà máy|Dự án|Ga|ga|Sở [Gg]iao dịch [Cc]hứng khoán|"
+    r"Khu công nghiệp|KCN|Becamex|Software|[Nn]hà máy|Dự án|[Gg]a|Sở [Gg]iao dịch [Cc]hứng khoán|"
     r"Khách sạn|Siêu thị|Bến xe|Nghĩa trang|Sân vận động|cửa khẩu|cao tốc)"
     # A province's own bodies between them are labelled (`KCN tỉnh Long An`, `cao tốc UBND tỉnh X`);
     # `nhỏ và vừa` is one phrase, and an abbreviation in brackets is one word (`Hiệp hội Bất động

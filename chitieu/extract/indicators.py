@@ -43,7 +43,7 @@ MAX_WORDS_AFTER = 30
 # A candidate never starts or ends on these, and never crosses the first three.
 _HARD_STOPS = {";", ":", "\n"}
 _EDGE = set(".,;:!?\"'“”‘’()[]{}-–—…/")
-_FRAMING_LAST = frozenset(w.split()[-1] for w in TAIL_WORDS)
+_TAIL_LAST = frozenset(w.split()[-1] for w in TAIL_WORDS)
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,9 @@ def indicator_candidates(
 
 
 def _ends_with_framing(words: Sequence[Token], first: int, last: int) -> bool:
-    """The span ends with a framing word the guidelines leave out (`chitieu.lexicon.framing`):
-    no gold indicator does, so it is no candidate."""
-    if words[last].text.lower() not in _FRAMING_LAST:
+    """The span ends with a framing or function word the guidelines leave out
+    (`chitieu.lexicon.framing.TAIL_WORDS`): no gold indicator does, so it is no candidate."""
+    if words[last].text.lower() not in _TAIL_LAST:
         return False
     phrase = " ".join(w.text for w in words[first : last + 1])
     return without_framing_tail(phrase) != phrase

@@ -86,7 +86,8 @@ def keep_restated(tagged: list[Entity], voted: list[Entity]) -> list[Entity]:
     taken = Occupied((e.start, e.end) for e in voted)
     restated = []
     for e in tagged:
-        if e.label == TARGET_VALUE and figure_key(e.text) in goals and not taken.overlaps(e.start, e.end):
+        # The overlap test first: every value the vote kept overlaps itself, and parsing is dearer.
+        if e.label == TARGET_VALUE and not taken.overlaps(e.start, e.end) and figure_key(e.text) in goals:
             restated.append(e)
             taken.add(e.start, e.end)
     return sorted(voted + restated, key=lambda e: (e.start, e.end)) if restated else voted
