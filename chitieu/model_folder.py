@@ -28,8 +28,10 @@ META_FILE = "chitieu.json"
 # context check (refine); 9: restated goal figures keep the vote's decision (refine); 10:
 # universities, stations, plants, exchanges and named projects in the province context check,
 # and historical figures are no officials (refine); 11: function words (`của`, `với`, `tại`)
-# cut from an indicator's end, and no chooser candidate ends with one.
-PIPELINE_VERSION = 11
+# cut from an indicator's end, and no chooser candidate ends with one; 12: a military or market
+# `mục tiêu` is no goal cue, and a company's goals and the figures a goal replaces are no
+# targets (refine).
+PIPELINE_VERSION = 12
 
 
 class ModelFolderError(RuntimeError):

@@ -181,3 +181,14 @@ def test_figure_key_leaves_the_comparator_out():
     assert figure_key("200 km") != figure_key("200 tỷ đồng")
     assert figure_key("từ 35 - 40%") == (None, 35.0, 40.0, "%")
     assert figure_key("hai con số") is None
+
+
+def test_a_military_or_market_target_is_no_goal_cue():
+    from chitieu.extract.goals import has_goal_cue
+
+    assert not has_goal_cue("có thể hạ gục các mục tiêu di chuyển với tốc độ 6.200 km/h")
+    assert not has_goal_cue("máy bay phải phóng ở vị trí cách mục tiêu chỉ 3.000 km")
+    assert not has_goal_cue("mục tiêu kế tiếp được xác định tại ngưỡng 100%")
+    assert has_goal_cue("mục tiêu giá trị sản xuất tăng 5%"), "`giá trị` is a value's indicator, not a price"
+    assert has_goal_cue("mục tiêu di chuyển 500 hộ dân ra khỏi vùng sạt lở"), "moving households is a goal; moving targets are hit"
+    assert has_goal_cue("phấn đấu tấn công các mục tiêu; tăng trưởng 7%"), "another goal word still counts"

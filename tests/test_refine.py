@@ -90,3 +90,26 @@ def test_historical_figures_are_no_officials():
     street = "Dự án trên đường Trường Chinh"
     indicator = [ent(street, "Trường Chinh", "INDICATOR")]
     assert refine(street, indicator, skip=frozenset({"indicator-needs-value"})) == indicator
+
+
+def test_a_companys_goal_is_no_target_but_a_goal_set_for_a_company_is():
+    text = (
+        "Năm nay, Công ty cổ phần ABC phấn đấu đạt doanh thu 60 tỷ USD. "
+        "UBND tỉnh yêu cầu Công ty ABC đến năm 2020 phải chuyển 2.000 tấn rác. "
+        "Ngân hàng trung ương đặt mục tiêu lạm phát 4%."
+    )
+    values = [ent(text, "60 tỷ USD", "TARGET_VALUE"), ent(text, "2.000 tấn", "TARGET_VALUE"), ent(text, "4%", "TARGET_VALUE")]
+    assert [e.text for e in refine(text, values)] == ["2.000 tấn", "4%"], "a state body before the figure sets it; a central bank is no company"
+    assert refine(text, values, skip=frozenset({"goal-setter"})) == values
+
+
+def test_the_figure_a_goal_replaces_is_no_target():
+    text = (
+        "Bộ thay đổi mục tiêu diện tích đến năm 2020 từ 500.000 ha (theo quy hoạch) lên 600.000 ha. "
+        "Tỉnh đưa tỷ lệ kiểm tra từ 30% xuống còn 15%. Tăng trưởng đạt 7% (thay vì 6,5% như dự thảo trước). "
+        "Phấn đấu tăng từ 5% đến 7%."
+    )
+    names = ["từ 500.000 ha", "600.000 ha", "30%", "15%", "7%", "6,5%", "từ 5% đến 7%"]
+    values = [ent(text, name, "TARGET_VALUE") for name in names]
+    assert [e.text for e in refine(text, values)] == ["600.000 ha", "15%", "7%", "từ 5% đến 7%"], "a range is no change"
+    assert refine(text, values, skip=frozenset({"goal-superseded"})) == values

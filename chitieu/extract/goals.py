@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from chitieu.lexicon.comparators import SIGN_CHARACTERS, comparator_words
-from chitieu.lexicon.cues import GOAL_WORDS, PLAN_WORDS
+from chitieu.lexicon.cues import GOAL_WORDS, NOT_A_GOAL, PLAN_WORDS
 from chitieu.lexicon.numbers import NUMERAL, SCALE
 from chitieu.lexicon.units import COUNTED_NOUNS, CURRENCIES, alternation
 from chitieu.text import sentences
 
 _PLAN = "(?:" + "|".join(PLAN_WORDS) + ")"
 GOAL_RE = re.compile("|".join(GOAL_WORDS) + r"|đến năm 20\d\d", re.IGNORECASE)
+_NOT_A_GOAL_RE = re.compile(NOT_A_GOAL, re.IGNORECASE)
 # A period already under way or past (`6 tháng đầu năm`, `quý I`, `hiện nay`, `cùng kỳ năm
 # ngoái`) dates a result: on train+dev, 54 value expressions the goal check took for goals on
 # the strength of a goal word elsewhere in their sentence sit in such a clause, 10 gold goals do.
@@ -64,7 +65,9 @@ _MULTIPLE_RE = re.compile(r"(?<!\w)gấp(?!\w)", re.IGNORECASE)
 
 
 def has_goal_cue(text: str) -> bool:
-    return GOAL_RE.search(_PLAN_SHARE_CUE_RE.sub(" ", text)) is not None
+    """A goal word or `đến năm 20xx`, not counting a share of a plan (`đạt 87% dự toán`) or a
+    military or market target (`chitieu.lexicon.cues.NOT_A_GOAL`)."""
+    return GOAL_RE.search(_NOT_A_GOAL_RE.sub(" ", _PLAN_SHARE_CUE_RE.sub(" ", text))) is not None
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,31 @@ _VALUE_RE = re.compile(
     r"(?![^\W_])",
     re.IGNORECASE,
 )
+
+
+# ---- figures a goal sentence names that are not the goal (guidelines: a goal replaced by a
+# new one is not a target, the one in force is)
+
+# `từ 500.000 ha (theo quy hoạch) lên 600.000 ha`, `từ 30% xuống còn 15%`: the figure a change
+# starts from. Matched at the end of the first figure.
+_CHANGE_TO_RE = re.compile(
+    r"\s*(?:\([^)]{0,40}\)\s*)?(?:lên|xuống|còn)(?:\s+(?:đến|tới|mức|còn))?\s+(?:khoảng\s+|dưới\s+|trên\s+)?\d",
+    re.IGNORECASE,
+)
+_FROM_RE = re.compile(r"(?<!\w)từ\s*$", re.IGNORECASE)
+# `đạt A (thay vì B như dự thảo trước)`: B is the figure replaced.
+_INSTEAD_OF_RE = re.compile(r"(?<!\w)(?:thay vì|thay cho)\s*$", re.IGNORECASE)
+
+
+def is_superseded(text: str, start: int, end: int) -> bool:
+    """`text[start:end]` is a figure a goal replaces: the start of a change to another figure
+    (`từ 30% xuống còn 15%`; the value may hold its `từ`) or the figure after `thay vì`.
+    On train+dev no gold TARGET_VALUE is one."""
+    before = text[max(0, start - 12) : start]
+    if _INSTEAD_OF_RE.search(before):
+        return True
+    starts_from = text[start:end].lower().startswith("từ ") or _FROM_RE.search(before) is not None
+    return starts_from and _CHANGE_TO_RE.match(text, end) is not None
 
 
 class ValueCandidate(NamedTuple):

@@ -27,6 +27,12 @@ are weakest exactly there:
   a goal. A tagger TARGET_VALUE the vote turned down stays when the same figure (number
   and unit, `chitieu.extract.normalize.figure_key`) is a goal the vote kept elsewhere in
   the document;
+- a company's goal is no target (guidelines, "whose target counts"): a TARGET_VALUE whose
+  sentence names a company before it and no state body (`chitieu.lexicon.setters`) is
+  dropped, since the goal readers see `phấn đấu` and `đặt mục tiêu` whoever says them;
+- a goal replaced by a new one is no target, the one in force is (guidelines): the figure a
+  change starts from (`thay đổi mục tiêu ... từ 500.000 ha lên 600.000 ha`, `từ 30% xuống
+  còn 15%`) and the figure after `thay vì` are dropped (`chitieu.extract.goals.is_superseded`);
 - an INDICATOR is labelled only in a sentence where a TARGET_VALUE is set: one predicted
   in a sentence without a value is dropped.
 
@@ -43,12 +49,13 @@ from __future__ import annotations
 
 from chitieu.core import Entity
 from chitieu.extract.goal_classifier import GoalReader, vote_values
-from chitieu.extract.goals import DocumentCues
+from chitieu.extract.goals import DocumentCues, is_superseded
 from chitieu.extract.normalize import figure_key
 from chitieu.intervals import Occupied
 from chitieu.labels import INDICATOR, OFFICIAL, PROVINCE, TARGET_VALUE
 from chitieu.lexicon.framing import without_framing_tail
 from chitieu.lexicon.historical import is_historical
+from chitieu.lexicon.setters import set_by_company
 from chitieu.provinces import refused_context, resolve
 from chitieu.text import SpanIndex, sentences
 
@@ -102,6 +109,8 @@ REFINE_STEPS = (
     "indicator-tail",
     "goal-vote",
     "goal-restated",
+    "goal-setter",
+    "goal-superseded",
     "indicator-needs-value",
 )
 
@@ -145,6 +154,10 @@ def refine(
         out = vote_values(text, out, goal_classifier, cues, sentence_spans)
         if "goal-restated" not in skip:
             out = keep_restated(tagged, out)
+    if "goal-setter" not in skip:
+        out = [e for e in out if e.label != TARGET_VALUE or not set_by_company(text[bounds.containing(e.start)[0] : e.start])]
+    if "goal-superseded" not in skip:
+        out = [e for e in out if e.label != TARGET_VALUE or not is_superseded(text, e.start, e.end)]
     if "indicator-needs-value" in skip:
         return out
     with_values = {bounds.index(e.start) for e in out if e.label == TARGET_VALUE}
