@@ -94,3 +94,25 @@ def test_a_cut_indicator_grows_to_the_chosen_phrase_but_is_never_cut_or_moved():
     assert grow_indicators(doc.text, [elsewhere, *values], chooser) == [elsewhere, *values], "never moved"
     whole = [Entity.of(doc.text, s.start, s.end, s.label, 1.0) for s in doc.spans]
     assert grow_indicators(doc.text, whole, chooser) == whole
+
+
+def test_the_choosers_phrases_lose_their_framing_head_too(monkeypatch):
+    """The indicators stage trims what the chooser grows or adds, as refine trims the tagger's
+    (`indicator-head`). The chooser is faked: its phrase is already in the entities."""
+    import chitieu.extract.stages as stages
+    from chitieu.core import Entity
+
+    text = "Năm 2025 phấn đấu bao gồm cả nhà ở xã hội đạt 2.000 căn."
+    value = Entity.of(text, text.index("2.000"), text.index("2.000") + len("2.000 căn"), "TARGET_VALUE", 0.9)
+    phrase = Entity.of(text, text.index("bao gồm"), text.index(" đạt"), "INDICATOR", 0.8)
+    monkeypatch.setattr(stages, "grow_indicators", lambda text, entities, chooser, sentences: entities)
+    monkeypatch.setattr(stages, "fill_indicators", lambda text, entities, chooser, sentences: entities)
+    prepared = type("FakePrepared", (), {"text": text, "sentences": [(0, len(text))]})()
+
+    def indicators(skip: frozenset[str]) -> list[str]:
+        article = stages.Article(prepared, [], [phrase, value])
+        stages.ChooseIndicators()(article, stages.Parts(indicator_chooser=object(), skip=skip))  # type: ignore[arg-type]
+        return [e.text for e in article.entities if e.label == "INDICATOR"]
+
+    assert indicators(frozenset()) == ["nhà ở xã hội"]
+    assert indicators(frozenset({"indicator-head"})) == ["bao gồm cả nhà ở xã hội"]

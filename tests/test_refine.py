@@ -113,3 +113,13 @@ def test_the_figure_a_goal_replaces_is_no_target():
     values = [ent(text, name, "TARGET_VALUE") for name in names]
     assert [e.text for e in refine(text, values)] == ["600.000 ha", "15%", "7%", "từ 5% đến 7%"], "a range is no change"
     assert refine(text, values, skip=frozenset({"goal-superseded"})) == values
+
+
+def test_indicators_lose_the_framing_words_they_start_with_but_not_a_measure():
+    text = "Mức tăng trưởng GRDP đạt 9%; mức tăng 5%; mức độ 4 đạt 30%; bao gồm cả nhà ở xã hội 2.000 căn."
+    names = ["Mức tăng trưởng GRDP", "mức tăng", "mức độ 4", "bao gồm cả nhà ở xã hội"]
+    entities = [ent(text, name, "INDICATOR") for name in names] + [ent(text, v, "TARGET_VALUE") for v in ("9%", "5%", "30%", "2.000 căn")]
+    indicators = [e.text for e in refine(text, entities) if e.label == "INDICATOR"]
+    assert indicators == ["tăng trưởng GRDP", "mức tăng", "mức độ 4", "nhà ở xã hội"], "`mức tăng` is all framing; `mức độ` is a level"
+    kept = [e.text for e in refine(text, entities, skip=frozenset({"indicator-head"})) if e.label == "INDICATOR"]
+    assert kept == names

@@ -19,7 +19,9 @@ are weakest exactly there:
 - an INDICATOR never ends with a framing word (`chitieu.lexicon.framing`: `đạt`, `chiếm`,
   `tăng`, `giảm`, `mức`, the comparators) or a function word (`của`, `với`, `tại`), yet the
   tagger, deciding word by word, carries the verb before the value into the span (`tỷ lệ hộ
-  nghèo giảm` -> `tỷ lệ hộ nghèo`) or runs on past the noun phrase (`tăng trưởng của`);
+  nghèo giảm` -> `tỷ lệ hộ nghèo`) or runs on past the noun phrase (`tăng trưởng của`); at
+  its start it loses the few framing words that stand before a measure (`mức`, `các`,
+  `bao gồm cả`, `tiếp tục`: `mức tăng trưởng GRDP` -> `tăng trưởng GRDP`);
 - with the model folder's goal classifier, a TARGET_VALUE stays only when two of the
   tagger, the rule goal check and the classifier agree (`chitieu.extract.goal_classifier`);
 - a goal figure is labelled at each mention, restatements included (guidelines), yet the
@@ -53,7 +55,7 @@ from chitieu.extract.goals import DocumentCues, is_superseded
 from chitieu.extract.normalize import figure_key
 from chitieu.intervals import Occupied
 from chitieu.labels import INDICATOR, OFFICIAL, PROVINCE, TARGET_VALUE
-from chitieu.lexicon.framing import without_framing_tail
+from chitieu.lexicon.framing import without_framing_head, without_framing_tail
 from chitieu.lexicon.historical import is_historical
 from chitieu.lexicon.setters import set_by_company
 from chitieu.provinces import refused_context, resolve
@@ -64,6 +66,12 @@ def trim_framing_tail(text: str, entity: Entity) -> Entity:
     """The INDICATOR without the framing and function words it ends with (`chitieu.lexicon.framing`)."""
     kept = without_framing_tail(entity.text)
     return entity if kept == entity.text else entity.moved(text, entity.start, entity.start + len(kept))
+
+
+def trim_framing_head(text: str, entity: Entity) -> Entity:
+    """The INDICATOR without the framing words it starts with (`chitieu.lexicon.framing.HEAD_WORDS`)."""
+    kept = without_framing_head(entity.text)
+    return entity if kept == entity.text else entity.moved(text, entity.end - len(kept), entity.end)
 
 
 def join_fragments(text: str, entities: list[Entity]) -> list[Entity]:
@@ -100,6 +108,8 @@ def keep_restated(tagged: list[Entity], voted: list[Entity]) -> list[Entity]:
     return sorted(voted + restated, key=lambda e: (e.start, e.end)) if restated else voted
 
 
+#: Also applied by the indicators stage to the chooser's phrases (`chitieu.extract.stages`).
+INDICATOR_HEAD = "indicator-head"
 #: The refine stage's steps, in order, by the names `skip` (and `chitieu evaluate --ablation`) use.
 REFINE_STEPS = (
     "province-gazetteer",
@@ -107,6 +117,7 @@ REFINE_STEPS = (
     "official-historical",
     "join-fragments",
     "indicator-tail",
+    INDICATOR_HEAD,
     "goal-vote",
     "goal-restated",
     "goal-setter",
@@ -149,6 +160,8 @@ def refine(
         out = join_fragments(text, out)
     if "indicator-tail" not in skip:
         out = [trim_framing_tail(text, e) if e.label == INDICATOR else e for e in out]
+    if INDICATOR_HEAD not in skip:
+        out = [trim_framing_head(text, e) if e.label == INDICATOR else e for e in out]
     if goal_classifier is not None and "goal-vote" not in skip:
         tagged = out
         out = vote_values(text, out, goal_classifier, cues, sentence_spans)

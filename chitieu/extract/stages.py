@@ -32,7 +32,8 @@ from chitieu.extract.link import link_targets
 from chitieu.extract.map_back import map_back
 from chitieu.extract.officials import OfficialCheck
 from chitieu.extract.prepare import Prepared
-from chitieu.extract.refine import REFINE_STEPS, refine
+from chitieu.extract.refine import INDICATOR_HEAD, REFINE_STEPS, refine, trim_framing_head
+from chitieu.labels import INDICATOR
 
 #: The steps an ablation can switch off (`skip`), in pipeline order: refine's, the official
 #: check, then the indicator chooser's two (growing the tagger's indicators, filling bare values).
@@ -114,7 +115,9 @@ class CheckOfficials:
 
 class ChooseIndicators:
     """With the folder's chooser: the tagger's indicators grown to the chooser's phrase where
-    it contains them, then an INDICATOR for each TARGET_VALUE whose sentence has none."""
+    it contains them, then an INDICATOR for each TARGET_VALUE whose sentence has none; the
+    chooser's phrases lose the framing words they start with, as the tagger's did in refine
+    (`indicator-head`)."""
 
     name = "indicators"
     reads = ("prepared.text", "prepared.sentences", "entities")
@@ -128,6 +131,8 @@ class ChooseIndicators:
             article.entities = grow_indicators(p.text, article.entities, parts.indicator_chooser, p.sentences)
         if INDICATOR_CHOOSER not in parts.skip:
             article.entities = fill_indicators(p.text, article.entities, parts.indicator_chooser, p.sentences)
+        if INDICATOR_HEAD not in parts.skip:
+            article.entities = [trim_framing_head(p.text, e) if e.label == INDICATOR else e for e in article.entities]
 
 
 class Link:
