@@ -30,7 +30,8 @@ META_FILE = "chitieu.json"
 # and historical figures are no officials (refine); 11: function words (`của`, `với`, `tại`)
 # cut from an indicator's end, and no chooser candidate ends with one; 12: a military or market
 # `mục tiêu` is no goal cue, and a company's goals and the figures a goal replaces are no
-# targets, and an indicator loses the framing words it starts with (`mức`, `các`; refine).
+# targets, an indicator loses the framing words it starts with (`mức`, `các`), and one that is
+# a syllable of a longer word is dropped (refine).
 PIPELINE_VERSION = 12
 
 

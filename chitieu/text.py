@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from chitieu.lexicon.numbers import NUMERAL
 
@@ -129,3 +131,32 @@ class SpanIndex:
         """The span holding pos, or the empty span (pos, pos)."""
         k = self.index(pos)
         return self.spans[k] if k >= 0 else (pos, pos)
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Callable[[str], list[str]]:
+    # underthesea's CRF word segmenter takes about 2 s to import: loaded on first use, and by
+    # `warm_word_segmenter` where a service warms up.
+    from underthesea import word_tokenize
+
+    return word_tokenize
+
+
+def warm_word_segmenter() -> None:
+    """Load the word segmenter now (a service's warm-up), not on the first request that needs it."""
+    _segmenter()
+
+
+def compound_words(sentence: str) -> list[tuple[int, int]]:
+    """The multi-syllable words of `sentence` (`du lịch`, `thu ngân sách`), as underthesea's word
+    segmenter reads them, in offsets of `sentence`. A word the segmenter respelled (it moves some
+    tone marks) is left out rather than guessed at."""
+    out, pos = [], 0
+    for word in _segmenter()(sentence):
+        k = sentence.find(word, pos)
+        if k < 0:
+            continue
+        if " " in word:
+            out.append((k, k + len(word)))
+        pos = k + len(word)
+    return out

@@ -17,6 +17,7 @@ from pathlib import Path
 from chitieu.serve.batcher import Extracting
 from chitieu.serve.logging import get_logger
 from chitieu.serve.settings import Settings
+from chitieu.text import warm_word_segmenter
 
 log = get_logger("model")
 
@@ -159,6 +160,7 @@ class ModelSlot:
         except Exception as err:  # any loader failure (bad JSON, SafetensorError, ...) is the folder's
             raise LoadFailed(f"{type(err).__name__}: {err}") from err
         try:
+            warm_word_segmenter()
             prepared = extractor.prepare(WARMUP_TEXT, "warmup")
             extractor.finish(prepared, extractor.run(prepared.windows))
             # Timed again, warm: the admission's first guess of how fast this model is.

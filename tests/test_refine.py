@@ -123,3 +123,18 @@ def test_indicators_lose_the_framing_words_they_start_with_but_not_a_measure():
     assert indicators == ["tăng trưởng GRDP", "mức tăng", "mức độ 4", "nhà ở xã hội"], "`mức tăng` is all framing; `mức độ` is a level"
     kept = [e.text for e in refine(text, entities, skip=frozenset({"indicator-head"})) if e.label == "INDICATOR"]
     assert kept == names
+
+
+def test_an_indicator_that_is_part_of_a_word_is_dropped_for_the_chooser():
+    text = "Năm 2025, doanh thu du lịch đạt 3.200 tỷ đồng, giá dầu 80 USD."
+    entities = [ent(text, "du", "INDICATOR"), ent(text, "3.200 tỷ đồng", "TARGET_VALUE"), ent(text, "dầu", "INDICATOR"), ent(text, "80 USD", "TARGET_VALUE")]
+    kept = [e.text for e in refine(text, entities) if e.label == "INDICATOR"]
+    assert kept == ["dầu"], "`du` is a syllable of `du lịch`; `dầu` is a word of its own"
+    assert [e.text for e in refine(text, entities, skip=frozenset({"indicator-fragment"})) if e.label == "INDICATOR"] == ["du", "dầu"]
+
+
+def test_compound_words_are_offsets_into_the_sentence():
+    from chitieu.text import compound_words
+
+    sentence = "Doanh thu du lịch đạt 3.200 tỷ đồng"
+    assert [sentence[a:b] for a, b in compound_words(sentence)] == ["Doanh thu", "du lịch"]
