@@ -135,28 +135,40 @@ class SpanIndex:
 
 @lru_cache(maxsize=1)
 def _segmenter() -> Callable[[str], list[str]]:
-    # underthesea's CRF word segmenter takes about 2 s to import: loaded on first use, and by
-    # `warm_word_segmenter` where a service warms up.
+    # underthesea's CRF word segmenter takes about 2 s to import and its model loads on the first
+    # call: both happen on first use, or in `warm_word_segmenter` where a service warms up.
     from underthesea import word_tokenize
 
-    return word_tokenize
+    def segment(sentence: str) -> list[str]:
+        # No token normalisation: the words keep the sentence's own spelling (`hoà`, `thuỷ`).
+        return word_tokenize(sentence, use_token_normalize=False)
+
+    return segment
 
 
 def warm_word_segmenter() -> None:
-    """Load the word segmenter now (a service's warm-up), not on the first request that needs it."""
-    _segmenter()
+    """Load the word segmenter and its model now (a service's warm-up), not on the first request."""
+    _segmenter()("khởi động")
 
 
-def compound_words(sentence: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=256)
+def compound_words(sentence: str) -> tuple[tuple[int, int], ...]:
     """The multi-syllable words of `sentence` (`du lịch`, `thu ngân sách`), as underthesea's word
-    segmenter reads them, in offsets of `sentence`. A word the segmenter respelled (it moves some
-    tone marks) is left out rather than guessed at."""
-    out, pos = [], 0
+    segmenter reads them, in offsets of `sentence`. Each word's syllables are matched in order
+    over the sentence's own white space (a double or non-breaking space inside a word is
+    fine); where a syllable does not match, the words after it are left out rather than
+    guessed at. Cached: refine asks once per fragment, often of the same sentence."""
+    out: list[tuple[int, int]] = []
+    pos = 0
     for word in _segmenter()(sentence):
-        k = sentence.find(word, pos)
-        if k < 0:
-            continue
-        if " " in word:
-            out.append((k, k + len(word)))
-        pos = k + len(word)
-    return out
+        start = None
+        for syllable in word.split():
+            while pos < len(sentence) and sentence[pos].isspace():
+                pos += 1
+            if not sentence.startswith(syllable, pos):
+                return tuple(out)
+            start = pos if start is None else start
+            pos += len(syllable)
+        if start is not None and len(word.split()) > 1:
+            out.append((start, pos))
+    return tuple(out)

@@ -190,5 +190,7 @@ def test_a_military_or_market_target_is_no_goal_cue():
     assert not has_goal_cue("máy bay phải phóng ở vị trí cách mục tiêu chỉ 3.000 km")
     assert not has_goal_cue("mục tiêu kế tiếp được xác định tại ngưỡng 100%")
     assert has_goal_cue("mục tiêu giá trị sản xuất tăng 5%"), "`giá trị` is a value's indicator, not a price"
-    assert has_goal_cue("mục tiêu di chuyển 500 hộ dân ra khỏi vùng sạt lở"), "moving households is a goal; moving targets are hit"
+    assert has_goal_cue("mục tiêu giáo dục đạt 90%") and has_goal_cue("mục tiêu giám sát 100% doanh nghiệp"), "`giá` is a whole word"
+    assert has_goal_cue("mục tiêu di chuyển 500 hộ dân ra khỏi vùng sạt lở"), "only a target under attack is a military one"
+    assert has_goal_cue("tiếp cận mục tiêu tăng trưởng 8%")
     assert has_goal_cue("phấn đấu tấn công các mục tiêu; tăng trưởng 7%"), "another goal word still counts"

@@ -99,7 +99,7 @@ def test_a_companys_goal_is_no_target_but_a_goal_set_for_a_company_is():
         "Ngân hàng trung ương đặt mục tiêu lạm phát 4%."
     )
     values = [ent(text, "60 tỷ USD", "TARGET_VALUE"), ent(text, "2.000 tấn", "TARGET_VALUE"), ent(text, "4%", "TARGET_VALUE")]
-    assert [e.text for e in refine(text, values)] == ["2.000 tấn", "4%"], "a state body before the figure sets it; a central bank is no company"
+    assert [e.text for e in refine(text, values)] == ["2.000 tấn", "4%"], "a state body before the figure sets it; banks are not among the company words"
     assert refine(text, values, skip=frozenset({"goal-setter"})) == values
 
 
@@ -112,6 +112,10 @@ def test_the_figure_a_goal_replaces_is_no_target():
     names = ["từ 500.000 ha", "600.000 ha", "30%", "15%", "7%", "6,5%", "từ 5% đến 7%"]
     values = [ent(text, name, "TARGET_VALUE") for name in names]
     assert [e.text for e in refine(text, values)] == ["600.000 ha", "15%", "7%", "từ 5% đến 7%"], "a range is no change"
+    from chitieu.extract.goals import is_superseded
+
+    for sentence, figure in [("giảm từ 30% giảm xuống còn 15%", "30%"), ("nâng từ mức 30% lên 50%", "30%"), ("đạt 7% (thay vì mức 6,5%)", "6,5%")]:
+        assert is_superseded(sentence, sentence.index(figure), sentence.index(figure) + len(figure)), sentence
     assert refine(text, values, skip=frozenset({"goal-superseded"})) == values
 
 
@@ -126,7 +130,7 @@ def test_indicators_lose_the_framing_words_they_start_with_but_not_a_measure():
 
 
 def test_an_indicator_that_is_part_of_a_word_is_dropped_for_the_chooser():
-    text = "Năm 2025, doanh thu du lịch đạt 3.200 tỷ đồng, giá dầu 80 USD."
+    text = "Tỉnh có nhiều cảnh đẹp. Năm 2025, doanh thu du lịch đạt 3.200 tỷ đồng, giá dầu 80 USD."
     entities = [ent(text, "du", "INDICATOR"), ent(text, "3.200 tỷ đồng", "TARGET_VALUE"), ent(text, "dầu", "INDICATOR"), ent(text, "80 USD", "TARGET_VALUE")]
     kept = [e.text for e in refine(text, entities) if e.label == "INDICATOR"]
     assert kept == ["dầu"], "`du` is a syllable of `du lịch`; `dầu` is a word of its own"
@@ -138,3 +142,13 @@ def test_compound_words_are_offsets_into_the_sentence():
 
     sentence = "Doanh thu du lịch đạt 3.200 tỷ đồng"
     assert [sentence[a:b] for a, b in compound_words(sentence)] == ["Doanh thu", "du lịch"]
+    # The sentence's own spelling and spacing: no respelled `hòa` jumps ahead to a later one.
+    sentence = "Tỷ lệ hoà mạng, doanh  thu du\xa0lịch và hòa mạng đều tăng"
+    assert [sentence[a:b] for a, b in compound_words(sentence)] == ["Tỷ lệ", "hoà mạng", "doanh  thu", "du\xa0lịch", "hòa mạng"]
+
+
+def test_a_measure_that_starts_with_muc_keeps_it():
+    text = "Năm 2025, phấn đấu mức sống người dân tăng 10%, mức lương cơ sở 5 triệu đồng."
+    entities = [ent(text, "mức sống", "INDICATOR"), ent(text, "10%", "TARGET_VALUE"), ent(text, "mức lương cơ sở", "INDICATOR"), ent(text, "5 triệu đồng", "TARGET_VALUE")]
+    kept = [e.text for e in refine(text, entities) if e.label == "INDICATOR"]
+    assert kept == ["mức sống", "lương cơ sở"], "one syllable after `mức` is a measure of its own, and no fragment"

@@ -81,9 +81,11 @@ def trim_framing_head(text: str, entity: Entity) -> Entity:
 def is_word_fragment(text: str, entity: Entity, sentence: tuple[int, int]) -> bool:
     """A one-syllable, lower-case span that is part of a longer word of its sentence (`du` of
     `du lịch`, `thu` of `thu ngân sách`, `tăng` of `tăng trưởng`)."""
-    if " " in entity.text.strip() or not entity.text.islower():
+    if len(entity.text.split()) != 1 or not entity.text.islower():
         return False
-    start, end = entity.start - sentence[0], entity.end - sentence[0]
+    lead = len(entity.text) - len(entity.text.lstrip())
+    start = entity.start + lead - sentence[0]
+    end = start + len(entity.text.strip())
     return any(a <= start and end <= b and b - a > end - start for a, b in compound_words(text[sentence[0] : sentence[1]]))
 
 

@@ -37,6 +37,7 @@ from chitieu.labels import INDICATOR
 
 #: The steps an ablation can switch off (`skip`), in pipeline order: refine's, the official
 #: check, then the indicator chooser's two (growing the tagger's indicators, filling bare values).
+#: `indicator-head` acts twice: in refine on the tagger's indicators, and after the chooser on its.
 OFFICIAL_CHECK = "official-check"
 INDICATOR_GROWTH = "indicator-growth"
 INDICATOR_CHOOSER = "indicator-chooser"

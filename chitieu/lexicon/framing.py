@@ -1,11 +1,11 @@
-"""The framing words the guidelines leave out of an INDICATOR, at its end.
+"""The framing words the guidelines leave out of an INDICATOR, at its end and at its start.
 
 `Shortest phrase that still identifies the measure; leave out verbs and framing words
 (phấn đấu, đạt, chiếm, mức, đạt mức)`, and `tăng`/`giảm` stay out of both spans. They stand
 between an indicator and its value (`tỷ lệ hộ nghèo giảm còn 3%`, `diện tích hồ tiêu duy trì
 ổn định ở mức ...`), so a span that runs on to the value ends with them: none of the 770 gold
 INDICATORs of train+dev does. `tăng` opens real indicators (`tăng trưởng GRDP`), so these
-words are only ever cut from the end.
+words are only cut from the end (the few cut from the start are below).
 
 Function words that cannot end a noun phrase (`của`, `với`, `tại`, `phải`, `so`, `và`, ...)
 are cut the same way: the tagger, deciding word by word, runs on into them (`tăng trưởng
@@ -16,7 +16,8 @@ At the start, fewer words are framing: `mức` (not `mức độ`, a level), the
 and `những`, `bao gồm (cả)` and `tiếp tục` stand before a measure (`mức tăng trưởng GRDP`,
 `bao gồm cả nhà ở xã hội`, `tiếp tục bao phủ BHYT`), and 4 of the 770 gold INDICATORs of
 train+dev start with one (`các khoản vay`, `tiếp tục đầu tư`). `tăng`, `tổng`, `số` and `tỷ
-trọng` open real indicators and stay.
+trọng` open real indicators and stay, and so does `mức` before a single syllable (`mức sống`,
+`mức lương`, `mức sinh` are measures of their own).
 """
 
 from __future__ import annotations
@@ -51,12 +52,14 @@ _HEAD_RE = re.compile(r"^(?:(?:" + "|".join(HEAD_WORDS) + r")(?!\s+độ(?!\w))\
 
 def without_framing_head(phrase: str) -> str:
     """`phrase` less the framing words it starts with (`HEAD_WORDS`); unchanged when what would
-    remain is only framing (`mức tăng` stays whole)."""
+    remain is one syllable or less (`mức sống`) or only framing (`mức tăng`)."""
     m = _HEAD_RE.match(phrase)
     if m is None:
         return phrase
     rest = phrase[m.end() :]
-    return phrase if _TAIL_RE.fullmatch(" " + rest.strip()) else rest
+    if len(rest.split()) < 2 or _TAIL_RE.fullmatch(" " + rest.strip()):
+        return phrase
+    return rest
 
 
 def without_framing_tail(phrase: str) -> str:
