@@ -31,8 +31,9 @@ META_FILE = "chitieu.json"
 # cut from an indicator's end, and no chooser candidate ends with one; 12: a military or market
 # `mục tiêu` is no goal cue, and a company's goals and the figures a goal replaces are no
 # targets, an indicator loses the framing words it starts with (`mức`, `các`), and one that is
-# a syllable of a longer word is dropped (refine).
-PIPELINE_VERSION = 12
+# a syllable of a longer word is dropped (refine); 13: an indicator that ends inside a word runs
+# on to the word's end (refine).
+PIPELINE_VERSION = 13
 
 
 class ModelFolderError(RuntimeError):

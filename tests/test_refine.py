@@ -137,6 +137,21 @@ def test_an_indicator_that_is_part_of_a_word_is_dropped_for_the_chooser():
     assert [e.text for e in refine(text, entities, skip=frozenset({"indicator-fragment"})) if e.label == "INDICATOR"] == ["du", "dầu"]
 
 
+def test_an_indicator_that_ends_inside_a_word_runs_on_to_its_end():
+    text = "Năm 2025, thu nội địa đạt 3.200 tỷ đồng, số vụ tai nạn giảm 5%, thu ngân sách 9.000 tỷ đồng."
+    names = ["thu nội", "số vụ tai", "thu ngân sách"]
+    entities = [ent(text, name, "INDICATOR") for name in names] + [ent(text, v, "TARGET_VALUE") for v in ("3.200 tỷ đồng", "5%", "9.000 tỷ đồng")]
+    indicators = [e.text for e in refine(text, entities) if e.label == "INDICATOR"]
+    assert indicators == ["thu nội địa", "số vụ tai nạn", "thu ngân sách"], "a whole phrase is left as it is"
+    assert [e.text for e in refine(text, entities, skip=frozenset({"indicator-word-end"})) if e.label == "INDICATOR"] == names
+
+
+def test_only_the_end_of_an_indicator_runs_on_into_a_word():
+    text = "Phấn đấu giảm giá nhà ở xã hội còn 5 triệu đồng/m2."
+    entities = [ent(text, "giá nhà ở xã hội", "INDICATOR"), ent(text, "5 triệu đồng/m2", "TARGET_VALUE")]
+    assert [e.text for e in refine(text, entities) if e.label == "INDICATOR"] == ["giá nhà ở xã hội"], "`giảm giá` is one word, `giảm` is framing"
+
+
 def test_compound_words_are_offsets_into_the_sentence():
     from chitieu.text import compound_words
 
