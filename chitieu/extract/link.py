@@ -216,13 +216,6 @@ def link_targets(text: str, entities: list[Entity], sentence_spans: list[tuple[i
     # Overlapping spans (hand-made input) are linked by scanning, as before; the pipeline's
     # are disjoint and take the bisection path, linear in the document.
     near = _Neighbours(values, indicators, officials, provinces) if all(map(_disjoint, by_label.values())) else None
-    roles: dict[tuple[int, int], str | None] = {}
-
-    def role_at(start: int, end: int) -> str | None:
-        if (start, end) not in roles:
-            roles[(start, end)] = find_role(text, start, end)
-        return roles[(start, end)]
-
     tuples: list[Target] = []
     for value in values:
         sentence = sentence_index.containing(value.start)
@@ -243,7 +236,7 @@ def link_targets(text: str, entities: list[Entity], sentence_spans: list[tuple[i
         linked_official = None
         if official is not None:
             full = names.get(name_key(official.text), official)
-            role = role_at(official.start, official.end) or role_at(full.start, full.end)
+            role = find_role(text, official.start, official.end) or find_role(text, full.start, full.end)
             linked_official = Official(name=full.text, role=role, start=official.start, end=official.end)
         scores = [value.score] + ([indicator.score] if indicator else [])
         tuples.append(
