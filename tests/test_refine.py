@@ -103,6 +103,12 @@ def test_a_companys_goal_is_no_target_but_a_goal_set_for_a_company_is():
     assert refine(text, values, skip=frozenset({"goal-setter"})) == values
 
 
+def test_a_company_named_without_its_kind_sets_no_target_once_the_article_introduced_it():
+    text = "Tập đoàn Samsung đầu tư vào tỉnh. Năm nay, Samsung phấn đấu đạt doanh thu 60 tỷ USD. Việt Nam phấn đấu đạt 6,7%."
+    values = [ent(text, "60 tỷ USD", "TARGET_VALUE"), ent(text, "6,7%", "TARGET_VALUE")]
+    assert [e.text for e in refine(text, values)] == ["6,7%"]
+
+
 def test_the_figure_a_goal_replaces_is_no_target():
     text = (
         "Bộ thay đổi mục tiêu diện tích đến năm 2020 từ 500.000 ha (theo quy hoạch) lên 600.000 ha. "
