@@ -125,6 +125,16 @@ def test_the_figure_a_goal_replaces_is_no_target():
     assert refine(text, values, skip=frozenset({"goal-superseded"})) == values
 
 
+def test_an_amount_followed_by_the_share_of_its_plan_is_a_result():
+    text = (
+        "Kế hoạch vốn được giao: nguồn vốn khác là 46.632,8 tỷ đồng, đạt 87,7% kế hoạch; "
+        "thu ngân sách 5.700 tỷ đồng, bằng 102% dự toán. Năm 2020 phấn đấu thu 6.000 tỷ đồng, tăng 10% so với kế hoạch."
+    )
+    values = [ent(text, v, "TARGET_VALUE") for v in ("46.632,8 tỷ đồng", "5.700 tỷ đồng", "6.000 tỷ đồng")]
+    assert [e.text for e in refine(text, values)] == ["6.000 tỷ đồng"], "`tăng 10% so với kế hoạch` is a goal's own change"
+    assert refine(text, values, skip=frozenset({"goal-share-of-plan"})) == values
+
+
 def test_indicators_lose_the_framing_words_they_start_with_but_not_a_measure():
     text = "Mức tăng trưởng GRDP đạt 9%; mức tăng 5%; mức độ 4 đạt 30%; bao gồm cả nhà ở xã hội 2.000 căn."
     names = ["Mức tăng trưởng GRDP", "mức tăng", "mức độ 4", "bao gồm cả nhà ở xã hội"]

@@ -231,6 +231,22 @@ def is_superseded(text: str, start: int, end: int) -> bool:
     return starts_from and _CHANGE_TO_RE.match(text, end) is not None
 
 
+# `46.632,8 tỷ đồng, đạt 87,7% kế hoạch`: a figure followed by the share of its plan it
+# reaches is an amount reached, a result. Matched at the end of the figure.
+_SHARE_OF_PLAN_AFTER_RE = re.compile(
+    r"\s*,?\s*(?:và\s+)?(?:đạt|bằng|vượt|tương đương|tương ứng|chiếm)\s+(?:khoảng\s+|gần\s+|hơn\s+|trên\s+)?"
+    r"\d[\d.,]*\s*%\s*(?:so với\s+)?(?:kế hoạch|KH|dự toán|chỉ tiêu|mục tiêu)",
+    re.IGNORECASE,
+)
+
+
+def reaches_share_of_plan(text: str, end: int) -> bool:
+    """The figure ending at `end` is followed by the share of the plan it reaches (`...,
+    đạt 87,7% kế hoạch`): the guidelines' `đạt 87% dự toán` is no target, nor is the amount
+    it measures. On train+dev no gold TARGET_VALUE is one, 47 other value expressions are."""
+    return _SHARE_OF_PLAN_AFTER_RE.match(text, end) is not None
+
+
 class ValueCandidate(NamedTuple):
     """A value expression (rule V1) and the sentence it sits in, in offsets of the text."""
 

@@ -38,6 +38,10 @@ are weakest exactly there:
 - a goal replaced by a new one is no target, the one in force is (guidelines): the figure a
   change starts from (`thay đổi mục tiêu ... từ 500.000 ha lên 600.000 ha`, `từ 30% xuống
   còn 15%`) and the figure after `thay vì` are dropped (`chitieu.extract.goals.is_superseded`);
+- an amount reached is no target: a figure followed by the share of its plan it reaches
+  (`nguồn vốn khác là 46.632,8 tỷ đồng, đạt 87,7% kế hoạch`) is dropped
+  (`chitieu.extract.goals.reaches_share_of_plan`); the goal readers see `kế hoạch` and a
+  goal word elsewhere in the sentence;
 - an INDICATOR is labelled only in a sentence where a TARGET_VALUE is set: one predicted
   in a sentence without a value is dropped;
 - an INDICATOR is a phrase, never part of a word: a one-syllable span inside a longer word of
@@ -61,7 +65,7 @@ from __future__ import annotations
 
 from chitieu.core import Entity
 from chitieu.extract.goal_classifier import GoalReader, vote_values
-from chitieu.extract.goals import DocumentCues, is_superseded
+from chitieu.extract.goals import DocumentCues, is_superseded, reaches_share_of_plan
 from chitieu.extract.normalize import figure_key
 from chitieu.intervals import Occupied
 from chitieu.labels import INDICATOR, OFFICIAL, PROVINCE, TARGET_VALUE
@@ -159,6 +163,7 @@ REFINE_STEPS = (
     "goal-restated",
     "goal-setter",
     "goal-superseded",
+    "goal-share-of-plan",
     "indicator-needs-value",
     "indicator-word-end",
     "indicator-fragment",
@@ -211,6 +216,8 @@ def refine(
         out = [e for e in out if e.label != TARGET_VALUE or not set_by_company(text[bounds.containing(e.start)[0] : e.start])]
     if "goal-superseded" not in skip:
         out = [e for e in out if e.label != TARGET_VALUE or not is_superseded(text, e.start, e.end)]
+    if "goal-share-of-plan" not in skip:
+        out = [e for e in out if e.label != TARGET_VALUE or not reaches_share_of_plan(text, e.end)]
     if "indicator-needs-value" not in skip:
         with_values = {bounds.index(e.start) for e in out if e.label == TARGET_VALUE}
         out = [e for e in out if e.label != INDICATOR or bounds.index(e.start) in with_values]
