@@ -19,6 +19,7 @@ def test_a_name_that_is_a_vietnamese_syllable_does_not_stand_alone():
     names = company_names("Tổ hợp Samsung Việt Nam tuyển dụng.")
     assert "Samsung Việt Nam" in names and "Samsung" in names
     assert "Nam" not in names and "Việt" not in names, "`Việt Nam phấn đấu` must stay a state goal"
+    assert "Hà Nội" not in company_names("Công ty Hà Nội và Tập đoàn Đà Nẵng"), "a province is no company name"
 
 
 def test_the_check_reads_names_but_a_state_body_still_wins():

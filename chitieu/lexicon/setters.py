@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from chitieu.provinces import resolve
+
 #: A company as the subject: its kind, its board and shareholders, its own accounts.
 COMPANY_WORDS: tuple[str, ...] = (
     "[Cc]ông ty", "[Tt]ập đoàn", "CTCP", "[Dd]oanh nghiệp này", "Doanh nghiệp", "[Hh]ãng(?! tin| thông tấn)", "[Cc]ổ đông",
@@ -94,7 +96,8 @@ def company_names(text: str) -> frozenset[str]:
     ticker (`(mã CK: NT2)`). A name that is also a state body or a province is left out."""
     names = {n for m in _KIND_RE.finditer(text) for n in _names_after(text, m.end())}
     names.update(m.group(1) for m in _TICKER_RE.finditer(text))
-    return frozenset(n for n in names if _STATE_RE.search(n) is None)
+    # `Công ty Hà Nội ...` must not make the city a company wherever it sets a goal.
+    return frozenset(n for n in names if _STATE_RE.search(n) is None and resolve(n) is None)
 
 
 class CompanySetter:
