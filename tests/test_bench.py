@@ -106,7 +106,9 @@ def test_bench_end_to_end_on_three_articles(tiny: Path, texts: Path) -> None:
     assert served.engine == report.default_engine == default
     assert served.cold_start_s.median > 0 and 100 < served.peak_rss_mb < 4096
     assert served.concurrent.clients == 2 and served.concurrent.words_per_s.median > 0
-    assert served.throughput_ratio == pytest.approx(served.concurrent.words_per_s.median / naive.one_client.words_per_s.median, rel=0.01)
+    # The ratio is reported to 2 decimals: half a unit of the last place, not a relative
+    # tolerance (0.3561 reports as 0.36, 1.1% off; this flaked whenever the ratio fell under 0.5).
+    assert served.throughput_ratio == pytest.approx(served.concurrent.words_per_s.median / naive.one_client.words_per_s.median, abs=0.005)
     assert served.predict_tasks == 4 and served.predict_s is not None
     assert report.compute.chitieu_tokens > 0 and report.compute.chitieu_flops > report.compute.chitieu_tokens
     assert "fp32" in {r.kind for r in report.compute.rates}
