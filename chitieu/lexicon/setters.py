@@ -21,9 +21,11 @@ import re
 
 from chitieu.provinces import resolve
 
+#: A company's kind, written before its name (`Tập đoàn Samsung`).
+COMPANY_KINDS: tuple[str, ...] = ("[Cc]ông ty", "[Tt]ập đoàn", "CTCP", "[Hh]ãng(?! tin| thông tấn)")
 #: A company as the subject: its kind, its board and shareholders, its own accounts.
 COMPANY_WORDS: tuple[str, ...] = (
-    "[Cc]ông ty", "[Tt]ập đoàn", "CTCP", "[Dd]oanh nghiệp này", "Doanh nghiệp", "[Hh]ãng(?! tin| thông tấn)", "[Cc]ổ đông",
+    *COMPANY_KINDS, "[Dd]oanh nghiệp này", "Doanh nghiệp", "[Cc]ổ đông",
     "[Hh]ội đồng [Qq]uản trị", "HĐQT", "[Ll]ợi nhuận (?:trước|sau) thuế", "[Cc]ổ tức",
 )  # fmt: skip
 #: A state body, or the state assigning the figure. A source the figure is quoted from (`Theo
@@ -38,16 +40,12 @@ _COMPANY_RE = re.compile(r"(?<!\w)(?:" + "|".join(COMPANY_WORDS) + r")(?!\w)")
 _STATE_RE = re.compile(r"(?<!\w)(?:" + "|".join(STATE_WORDS) + r")(?!\w)")
 
 
-def set_by_company(before: str) -> bool:
-    """Whether the words of a sentence before a figure name a company and no state body."""
-    return _COMPANY_RE.search(before) is not None and _STATE_RE.search(before) is None
-
-
 # ---- companies named without their kind: `Samsung phấn đấu đạt doanh thu 60 tỷ USD`, once
 # the article has said `Tập đoàn Samsung`; `NT2 đề ra kế hoạch`, after `(mã CK: NT2)`.
 
-#: Words that introduce a company's name (`Hãng sản xuất xe ôtô Ford`, `Tập đoàn A.S. Watson`).
-_KIND_RE = re.compile(r"(?<!\w)(?:[Cc]ông ty|[Tt]ập đoàn|[Hh]ãng(?! tin| thông tấn)|[Tt]ổ hợp|CTCP|[Nn]hà mạng)(?!\w)")
+#: Words that introduce a company's name (`Hãng sản xuất xe ôtô Ford`, `Tập đoàn A.S. Watson`):
+#: its kind, and two more that name one but are no subject of their own (`tổ hợp`, `nhà mạng`).
+_KIND_RE = re.compile(r"(?<!\w)(?:" + "|".join((*COMPANY_KINDS, "[Tt]ổ hợp", "[Nn]hà mạng")) + r")(?!\w)")
 #: A listed company's ticker: `(mã CK: NT2)`, `(HOSE: VNM)`.
 _TICKER_RE = re.compile(r"\((?:[Mm]ã(?: CK| chứng khoán)?|HOSE|HNX|UPCoM)\s*:\s*([A-Z][A-Z0-9]{1,4})\)")
 _TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|\w+(?:[.'-]\w+)*|[^\w\s]")
@@ -101,7 +99,9 @@ def company_names(text: str) -> frozenset[str]:
 
 
 class CompanySetter:
-    """`set_by_company` for the sentences of one article, with the names it gives companies."""
+    """Whether a sentence's words before a figure name a company and no state body, for the
+    sentences of one article: a company by its words (`COMPANY_WORDS`) or by a name the
+    article gave one (`company_names`)."""
 
     def __init__(self, text: str) -> None:
         names = sorted(company_names(text), key=len, reverse=True)
