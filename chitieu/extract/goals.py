@@ -52,7 +52,8 @@ _PLAN_SHARE_CUE_RE = re.compile(
 )
 # A value followed by its plan word (`87% kế hoạch`) is a share of the plan, a result.
 # No `^`: matched with `.match(sentence, end)`, which anchors at `end` without copying the rest.
-PLAN_SHARE_RE = re.compile(r"\s*(?:so với\s+)?(?:kế hoạch|KH|dự toán|chỉ tiêu)", re.IGNORECASE)
+_PLAN_MEASURES = r"kế hoạch|KH|dự toán|chỉ tiêu"  # what a share of a plan is a share of
+PLAN_SHARE_RE = re.compile(r"\s*(?:so với\s+)?(?:" + _PLAN_MEASURES + ")", re.IGNORECASE)
 # A plan figure quoted after its plan word: `kế hoạch cả năm là X`, `chỉ tiêu ... giao (X)`.
 _PLAN_FIGURE_RE = re.compile(r"(?<!vượt )" + _PLAN + r"[^.;%\d]{0,45}$", re.IGNORECASE)
 _PLAN_FIGURE_QUOTED_RE = re.compile(
@@ -235,7 +236,7 @@ def is_superseded(text: str, start: int, end: int) -> bool:
 # reaches is an amount reached, a result. Matched at the end of the figure.
 _SHARE_OF_PLAN_AFTER_RE = re.compile(
     r"\s*,?\s*(?:và\s+)?(?:đạt|bằng|vượt|tương đương|tương ứng|chiếm)\s+(?:khoảng\s+|gần\s+|hơn\s+|trên\s+)?"
-    r"\d[\d.,]*\s*%\s*(?:so với\s+)?(?:kế hoạch|KH|dự toán|chỉ tiêu|mục tiêu)",
+    r"\d[\d.,]*\s*%\s*(?:so với\s+)?(?:" + _PLAN_MEASURES + "|mục tiêu)",
     re.IGNORECASE,
 )
 
