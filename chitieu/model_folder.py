@@ -34,8 +34,10 @@ META_FILE = "chitieu.json"
 # a syllable of a longer word is dropped (refine); 13: an indicator that ends inside a word runs
 # on to the word's end (refine); 14: a company named without its kind (`Samsung phấn đấu`, once
 # the article said `Tập đoàn Samsung`) sets no target, nor is a figure followed by the share of
-# its plan it reaches (`..., đạt 87,7% kế hoạch`) one (refine).
-PIPELINE_VERSION = 14
+# its plan it reaches (`..., đạt 87,7% kế hoạch`) one (refine); 15: a value or indicator that
+# stops inside a written word runs on to its end (`trên 70` + `%`, refine `glued-end`), and
+# value expressions keep a per-unit that ends in a digit (`triệu đồng/m2`).
+PIPELINE_VERSION = 15
 
 
 class ModelFolderError(RuntimeError):

@@ -44,11 +44,11 @@ def test_each_step_can_be_skipped_by_name_for_ablations():
 
     text = "Hạ Long và Bến Tre phấn đấu tăng trưởng GRDP đạt 9,3% trở lên."
     hl = Entity.of(text, 0, 7, "PROVINCE", 0.9)
-    value = Entity.of(text, text.index("9,3"), text.index("9,3") + 3, "TARGET_VALUE", 0.9)
+    value = Entity.of(text, text.index("9,3"), text.index("9,3") + 4, "TARGET_VALUE", 0.9)
     full = _refine(text, [hl, value])
-    assert [e.text for e in full] == ["9,3"], "the gazetteer drops Hạ Long"
+    assert [e.text for e in full] == ["9,3%"], "the gazetteer drops Hạ Long"
     kept = _refine(text, [hl, value], skip=frozenset({"province-gazetteer"}))
-    assert [e.text for e in kept] == ["Hạ Long", "9,3"]
+    assert [e.text for e in kept] == ["Hạ Long", "9,3%"]
     assert "goal-vote" in REFINE_STEPS
     with _pytest.raises(ValueError, match="unknown refine steps"):
         _refine(text, [value], skip=frozenset({"no-such-step"}))
@@ -183,3 +183,21 @@ def test_a_measure_that_starts_with_muc_keeps_it():
     entities = [ent(text, "mức sống", "INDICATOR"), ent(text, "10%", "TARGET_VALUE"), ent(text, "mức lương cơ sở", "INDICATOR"), ent(text, "5 triệu đồng", "TARGET_VALUE")]
     kept = [e.text for e in refine(text, entities) if e.label == "INDICATOR"]
     assert kept == ["mức sống", "lương cơ sở"], "one syllable after `mức` is a measure of its own, and no fragment"
+
+
+def test_a_span_that_stops_inside_a_written_word_runs_on_to_its_end():
+    from chitieu.extract.refine import to_glued_end
+
+    text = "Nâng số DN đăng ký qua mạng trên 70%. GDP đầu người tăng khoảng 6%/năm, phủ sóng 3G; giá 4.221 tỷ đồng/3.050 tỷ đồng"
+    assert to_glued_end(text, ent(text, "trên 70", "TARGET_VALUE")).text == "trên 70%"
+    assert to_glued_end(text, ent(text, "khoảng 6", "TARGET_VALUE")).text == "khoảng 6%/năm"
+    assert to_glued_end(text, ent(text, "khoảng 6%", "TARGET_VALUE")).text == "khoảng 6%/năm"
+    assert to_glued_end(text, ent(text, "phủ sóng 3", "INDICATOR")).text == "phủ sóng 3G"
+    # A slash between two figures joins two values, not a value and its unit.
+    assert to_glued_end(text, ent(text, "4.221 tỷ đồng", "TARGET_VALUE")).text == "4.221 tỷ đồng"
+    # An indicator takes no sign or per-unit, and a span that ends a word stays.
+    assert to_glued_end(text, ent(text, "GDP đầu người tăng khoảng 6", "INDICATOR")).text == "GDP đầu người tăng khoảng 6"
+    assert to_glued_end(text, ent(text, "trên 70%", "TARGET_VALUE")).text == "trên 70%"
+    entities = [ent(text, "trên 70", "TARGET_VALUE")]
+    assert [e.text for e in refine(text, entities, skip=frozenset({"glued-end"}))] == ["trên 70"]
+    assert [e.text for e in refine(text, entities)] == ["trên 70%"]

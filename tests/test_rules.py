@@ -148,3 +148,12 @@ def test_value_expressions_take_the_comparator_signs_the_normaliser_reads() -> N
 
     text = "Phấn đấu tỷ lệ thu gom ≥ 95%, tỷ lệ hộ nghèo ≤2% và khoảng 10% lao động."
     assert [text[c.start : c.end] for c in value_candidates(text)] == ["≥ 95%", "≤2%", "khoảng 10%"]
+
+
+def test_value_expressions_take_a_per_unit_with_digits() -> None:
+    from chitieu.extract.goals import value_candidates
+
+    # `/m2` was cut to nothing because the unit ended in a digit, so the goal readers were
+    # asked about `từ 5 - 6 triệu đồng`, which no annotator marks.
+    text = "Giá nhà ở xã hội từ 5 - 6 triệu đồng/m2, tăng trưởng 7%/năm."
+    assert [text[c.start : c.end] for c in value_candidates(text)] == ["từ 5 - 6 triệu đồng/m2", "7%/năm"]

@@ -188,7 +188,7 @@ def reports_result(sentence: str, start: int, end: int) -> bool:
 _CURRENCY = alternation(CURRENCIES)
 _COMPARATOR = alternation(comparator_words())
 _COUNTED = alternation(COUNTED_NOUNS)
-_PER_UNIT = r"(?:\s*/\s*[^\W\d_]+){0,2}"
+_PER_UNIT = r"(?:\s*/\s*[^\W\d_]\w*){0,2}"
 _VALUE_RE = re.compile(
     r"(?<![\w/.,])"
     r"(?:(?P<comp>" + _COMPARATOR + r")\s+|(?P<sign>[" + re.escape(SIGN_CHARACTERS) + r"])\s*)?"
