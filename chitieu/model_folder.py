@@ -36,7 +36,9 @@ META_FILE = "chitieu.json"
 # the article said `Tập đoàn Samsung`) sets no target, nor is a figure followed by the share of
 # its plan it reaches (`..., đạt 87,7% kế hoạch`) one (refine); 15: a value or indicator that
 # stops inside a written word runs on to its end (`trên 70` + `%`, refine `glued-end`), and
-# value expressions keep a per-unit that ends in a digit (`triệu đồng/m2`).
+# value expressions keep a per-unit that ends in a digit (`triệu đồng/m2`); the goal vote also
+# asks the rules and the classifier about tagger values no value expression covers, and the
+# indicator chooser is offered values whose only indicator lies before another value.
 PIPELINE_VERSION = 15
 
 

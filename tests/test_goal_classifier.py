@@ -29,6 +29,9 @@ def test_features_read_the_words_around_the_value_and_the_goal_checks():
     assert "result" not in goal and "money" not in goal and "V:9" not in goal
     result = candidate_features(text, candidate(text, "7%"))
     assert {"result", "L0:đạt", "L1:ước", "C:ước"} <= set(result) and "goal" not in result
+    # Word pairs of the sentence and of the clause: `ước đạt` is in the second clause only.
+    assert {"S2:phấn_đấu", "S2:ước_đạt", "C2:phấn_đấu"} <= set(goal) and "C2:ước_đạt" not in goal
+    assert {"C2:ước_đạt", "S2:phấn_đấu"} <= set(result) and "C2:phấn_đấu" not in result
 
 
 GOALS = [
@@ -194,3 +197,22 @@ def test_a_military_or_market_target_is_no_goal_cue():
     assert has_goal_cue("mục tiêu di chuyển 500 hộ dân ra khỏi vùng sạt lở"), "only a target under attack is a military one"
     assert has_goal_cue("tiếp cận mục tiêu tăng trưởng 8%")
     assert has_goal_cue("phấn đấu tấn công các mục tiêu; tăng trưởng 7%"), "another goal word still counts"
+
+
+def test_a_tagger_value_no_expression_covers_needs_both_other_readers():
+    from chitieu.extract.goal_classifier import uncovered_values
+
+    text = "Tỉnh phấn đấu đến năm 2025 có 50.000 DN; năm 2023 đã có 30.000 DN."
+    assert value_candidates(text) == [], "`DN` is no unit the value expressions know"
+    assert uncovered_values(text, [], []) == []
+
+    def tagged(quote: str) -> Entity:
+        start = text.index(quote)
+        return Entity.of(text, start, start + len(quote), "TARGET_VALUE", 0.8)
+
+    both = [tagged("50.000 DN"), tagged("30.000 DN")]
+    assert [text[c.start : c.end] for c in uncovered_values(text, both, [])] == ["50.000 DN", "30.000 DN"]
+    # The rules read 50.000 DN as a goal (`phấn đấu`) and 30.000 DN as a result (`đã`).
+    kept = vote_values(text, both, FakeClassifier({"50.000 DN": 0.7, "30.000 DN": 0.6}))
+    assert [e.text for e in kept] == ["50.000 DN"], "tagger + rules + classifier keep it; the rules outvote 30.000"
+    assert vote_values(text, both, FakeClassifier({})) == [], "tagger + rules alone are not enough when no expression covers it"

@@ -116,3 +116,12 @@ def test_the_choosers_phrases_lose_their_framing_head_too(monkeypatch):
 
     assert indicators(frozenset()) == ["nhà ở xã hội"]
     assert indicators(frozenset({"indicator-head"})) == ["bao gồm cả nhà ở xã hội"]
+
+
+def test_a_value_whose_only_indicator_lies_before_another_value_is_given_its_own():
+    chooser = fit_indicator_chooser(DOCS, l2=0.01, threshold=0.0)
+    text = "Năm tới, thu ngân sách đạt 5.000 tỷ đồng, tổng vốn đầu tư đạt 20.000 tỷ đồng."
+    doc = _doc("two", text, [("INDICATOR", "thu ngân sách"), ("TARGET_VALUE", "5.000 tỷ đồng"), ("TARGET_VALUE", "20.000 tỷ đồng")])
+    filled = fill_indicators(text, _entities(doc, drop=""), chooser)
+    # Linking would hand `thu ngân sách` to both values; the second has a phrase of its own.
+    assert [e.text for e in filled if e.label == "INDICATOR"] == ["thu ngân sách", "tổng vốn đầu tư"]

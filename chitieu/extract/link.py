@@ -31,8 +31,11 @@ def _inside(entities: list[Entity], bounds: tuple[int, int]) -> list[Entity]:
     return [e for e in entities if bounds[0] <= e.start and e.end <= bounds[1]]
 
 
-def pick_indicator(value: Entity, indicators: list[Entity], values: list[Entity]) -> Entity | None:
-    """Indicators and values are those of the value's sentence."""
+def pick_indicator(
+    value: Entity, indicators: list[Entity], values: list[Entity], across_values: bool = True
+) -> Entity | None:
+    """Indicators and values are those of the value's sentence. `across_values=False`
+    leaves out the last resort, an indicator before an earlier value of the sentence."""
     before = [i for i in indicators if i.end <= value.start]
     after = [i for i in indicators if i.start >= value.end]
     previous_values = [v.end for v in values if v.end <= value.start and v is not value]
@@ -45,7 +48,7 @@ def pick_indicator(value: Entity, indicators: list[Entity], values: list[Entity]
     adjacent_after = [i for i in after if i.end <= next_value_start]
     if adjacent_after:
         return min(adjacent_after, key=lambda i: i.start)
-    if before:
+    if before and across_values:
         return max(before, key=lambda i: i.end)
     return None
 
