@@ -188,14 +188,13 @@ def keep_restated(tagged: list[Entity], voted: list[Entity]) -> list[Entity]:
 
 #: Also applied by the indicators stage to the chooser's phrases (`chitieu.extract.stages`).
 INDICATOR_HEAD = "indicator-head"
-GLUED_END = "glued-end"
 #: The refine stage's steps, in order, by the names `skip` (and `chitieu evaluate --ablation`) use.
 REFINE_STEPS = (
     "province-gazetteer",
     "province-context",
     "official-historical",
     "join-fragments",
-    GLUED_END,
+    "glued-end",
     "indicator-tail",
     INDICATOR_HEAD,
     "goal-vote",
@@ -241,7 +240,7 @@ def refine(
         out.append(entity)
     if "join-fragments" not in skip:
         out = join_fragments(text, out)
-    if GLUED_END not in skip:
+    if "glued-end" not in skip:
         out = [to_glued_end(text, e) if e.label in (TARGET_VALUE, INDICATOR) else e for e in out]
     if "indicator-tail" not in skip:
         out = [trim_framing_tail(text, e) if e.label == INDICATOR else e for e in out]
