@@ -31,6 +31,10 @@ _WORD_RE = re.compile(
 )
 
 
+# Punctuation words that may sit inside a span but never at its edge (the decoder trims
+# them off a tagged span; an indicator candidate never starts or ends on one).
+EDGE_PUNCTUATION = frozenset(".,;:!?\"'“”‘’()[]{}-–—…/")
+
 def split_words(text: str) -> list[Token]:
     """Words and punctuation with their character offsets; whitespace is dropped."""
     return [Token(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(text)]

@@ -16,10 +16,8 @@ from seqeval.metrics.sequence_labeling import get_entities
 from chitieu.core import Entity
 from chitieu.extract.prepare import Prepared
 from chitieu.labels import ID2TAG, TAG2ID
+from chitieu.text import EDGE_PUNCTUATION
 from chitieu.windows import placement
-
-# Punctuation that may sit inside a span but never at its edge.
-_EDGE_TRIM = set(".,;:!?\"'“”‘’()[]{}-–—…/")
 
 
 def word_probabilities(prepared: Prepared, probs: Sequence[np.ndarray]) -> np.ndarray:
@@ -88,9 +86,9 @@ def decode(prepared: Prepared, probs: Sequence[np.ndarray]) -> list[Entity]:
     tags = viterbi_tags(word_probs)
     entities = []
     for label, first, last in get_entities(tags):
-        while first <= last and prepared.words[first].text in _EDGE_TRIM:
+        while first <= last and prepared.words[first].text in EDGE_PUNCTUATION:
             first += 1
-        while last >= first and prepared.words[last].text in _EDGE_TRIM:
+        while last >= first and prepared.words[last].text in EDGE_PUNCTUATION:
             last -= 1
         if first > last:
             continue

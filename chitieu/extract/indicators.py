@@ -32,7 +32,7 @@ from chitieu.extract.link import pick_indicator
 from chitieu.labels import INDICATOR, TARGET_VALUE
 from chitieu.lexicon.framing import TAIL_WORDS, without_framing_tail
 from chitieu.model_folder import read_weights_file, write_weights_file
-from chitieu.text import SpanIndex, Token, sentences, split_words
+from chitieu.text import EDGE_PUNCTUATION, SpanIndex, Token, sentences, split_words
 
 INDICATOR_CHOOSER_FILE = "indicator_chooser.json"
 FORMAT_VERSION = 1
@@ -42,7 +42,6 @@ MAX_GAP_AFTER = 1
 MAX_WORDS_AFTER = 30
 # A candidate never starts or ends on these, and never crosses the first three.
 _HARD_STOPS = {";", ":", "\n"}
-_EDGE = set(".,;:!?\"'“”‘’()[]{}-–—…/")
 _TAIL_LAST = frozenset(w.split()[-1] for w in TAIL_WORDS)
 
 
@@ -82,10 +81,10 @@ def indicator_candidates(
     while left > 0 and free(left - 1) and v_first - (left - 1) <= MAX_WORDS + MAX_GAP_BEFORE:
         left -= 1
     for last in range(v_first - 1, max(left, v_first - 1 - MAX_GAP_BEFORE) - 1, -1):
-        if words[last].text in _EDGE:
+        if words[last].text in EDGE_PUNCTUATION:
             continue
         for first in range(last, max(left, last - MAX_WORDS + 1) - 1, -1):
-            if words[first].text in _EDGE or _ends_with_framing(words, first, last):
+            if words[first].text in EDGE_PUNCTUATION or _ends_with_framing(words, first, last):
                 continue
             out.append(IndicatorCandidate(words[first].start, words[last].end, "before", first, last, v_first - 1 - last))
     # After the value: right next to it (at most one word between).
@@ -93,10 +92,10 @@ def indicator_candidates(
     while right + 1 < len(words) and free(right + 1) and (right + 1) - v_last <= MAX_WORDS_AFTER + MAX_GAP_AFTER:
         right += 1
     for first in range(v_last + 1, min(right, v_last + 1 + MAX_GAP_AFTER) + 1):
-        if words[first].text in _EDGE:
+        if words[first].text in EDGE_PUNCTUATION:
             continue
         for last in range(first, min(right, first + MAX_WORDS_AFTER - 1) + 1):
-            if words[last].text in _EDGE or _ends_with_framing(words, first, last):
+            if words[last].text in EDGE_PUNCTUATION or _ends_with_framing(words, first, last):
                 continue
             out.append(IndicatorCandidate(words[first].start, words[last].end, "after", first, last, first - v_last - 1))
     return out
