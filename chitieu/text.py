@@ -35,6 +35,7 @@ _WORD_RE = re.compile(
 # them off a tagged span; an indicator candidate never starts or ends on one).
 EDGE_PUNCTUATION = frozenset(".,;:!?\"'“”‘’()[]{}-–—…/")
 
+
 def split_words(text: str) -> list[Token]:
     """Words and punctuation with their character offsets; whitespace is dropped."""
     return [Token(m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(text)]

@@ -60,8 +60,8 @@ class _SentenceWords:
         ordered = _WORD.findall(low)
         self.words = set(ordered)
         self.bigrams = _bigrams(ordered)
-        self._clauses: dict[tuple[int, int], set[str]] = {}
-        self._clause_bigrams: dict[tuple[int, int], set[str]] = {}
+        # (c_start, c_end) -> the clause's words and word pairs, from one pass over it.
+        self._clauses: dict[tuple[int, int], tuple[set[str], set[str]]] = {}
         self._per_char = len(low) == len(sentence) and "Σ" not in sentence
         self._low = low
         spans = [m.span() for m in _WORD.finditer(low)] if self._per_char else []
@@ -85,17 +85,18 @@ class _SentenceWords:
         last = min(len(self._starts), j + n - len(out))
         return out + [self._low[a:b] for a, b in zip(self._starts[j:last], self._ends[j:last])]
 
+    def _clause(self, c_start: int, c_end: int) -> tuple[set[str], set[str]]:
+        found = self._clauses.get((c_start, c_end))
+        if found is None:
+            ordered = _WORD.findall(self.sentence[c_start:c_end].lower())
+            found = self._clauses[(c_start, c_end)] = (set(ordered), _bigrams(ordered))
+        return found
+
     def clause_words(self, c_start: int, c_end: int) -> set[str]:
-        words = self._clauses.get((c_start, c_end))
-        if words is None:
-            words = self._clauses[(c_start, c_end)] = set(_WORD.findall(self.sentence[c_start:c_end].lower()))
-        return words
+        return self._clause(c_start, c_end)[0]
 
     def clause_bigrams(self, c_start: int, c_end: int) -> set[str]:
-        pairs = self._clause_bigrams.get((c_start, c_end))
-        if pairs is None:
-            pairs = self._clause_bigrams[(c_start, c_end)] = _bigrams(_WORD.findall(self.sentence[c_start:c_end].lower()))
-        return pairs
+        return self._clause(c_start, c_end)[1]
 
 
 def _bigrams(words: Sequence[str]) -> set[str]:
