@@ -9,7 +9,7 @@ import pytest
 
 from chitieu.encoders import e5
 from chitieu.encoders.adapt import ADAPT_FILE, AdaptOptions, AdaptSource, adapt, pack
-from chitieu.encoders.cli import labelled_split, pool_rule
+from chitieu.encoders.cli import draw_pool, ids_digest, labelled_split, pool_rule, read_pool_ids, write_pool_ids
 from chitieu.train.run import base_build_stamp
 from tests.tiny_e5 import write_e5_tokenizer
 
@@ -57,14 +57,15 @@ def test_adapt_learns_the_text_and_writes_a_base_train_can_read(tiny_base: Path,
 
     out = tmp_path / "adapted"
     options = AdaptOptions(layers=1, max_tokens=64, batch_size=8, lr=3e-3, lr_head=3e-3, head_steps=3, max_steps=12, held_out_share=0.2)
-    source = AdaptSource(pool="goals", unlabelled_articles=30, split="train", split_texts=10)
+    source = AdaptSource(pool="goals", unlabelled_articles=30, split="train", split_texts=10, article_ids_sha256="ab12")
     result = adapt(tiny_base, texts, out, options, source=source)
     assert result.steps == 12
     assert result.held_out_loss_head_only is not None
     assert result.held_out_loss_after < result.held_out_loss_head_only < result.held_out_loss_before
     record = json.loads((out / ADAPT_FILE).read_text(encoding="utf-8"))
     assert record["result"]["steps"] == 12 and record["options"]["layers"] == 1
-    assert record["source"] == {"pool": "goals", "unlabelled_articles": 30, "split": "train", "split_texts": 10}
+    assert record["source"] == {"pool": "goals", "unlabelled_articles": 30, "split": "train", "split_texts": 10,
+                                "article_ids_sha256": "ab12"}
     # The encoder alone, with the bottom layer only, under the names a token classifier loads.
     weights = load_file(str(out / "model.safetensors"))
     assert not any(k.startswith("cls.") for k in weights) and not any(".layer.1." in k for k in weights)
@@ -122,3 +123,50 @@ def test_test_text_is_never_read_for_adaptation(split: str) -> None:
 
 def test_train_and_dev_text_may_be_read() -> None:
     assert labelled_split("train+dev") == "train+dev"
+
+
+def _article(n: int, goal: bool) -> tuple[str, str]:
+    """A fake unlabelled article, long enough to be drawn, with or without a goal value."""
+    line = (f"Năm 2018, tỉnh thứ {n} phấn đấu tốc độ tăng trưởng kinh tế đạt {n},5%. " if goal
+            else f"Sáng nay trời mưa to ở xã thứ {n}, nước sông dâng cao. ")
+    return f"vnnews-{n:05d}", line * (900 // len(line) + 1)
+
+
+def test_a_frozen_pool_draws_what_its_rule_drew(tmp_path: Path) -> None:
+    articles = [_article(n, goal=n % 3 == 0) for n in range(30)]
+    by_rule = draw_pool(iter(articles), [], 4, 13, "goals")
+    path = tmp_path / "pools" / "goals.txt"
+    all_goals = draw_pool(iter(articles), [], 10**9, 0, "goals")
+    write_pool_ids(path, [i for i, _ in reversed(all_goals.drawn)], "test pool")
+    frozen = read_pool_ids(path)
+    assert sorted(frozen) == frozen and len(frozen) == 10
+    by_ids = draw_pool(iter(articles), [], 4, 13, "all", frozen)
+    assert by_ids.drawn == by_rule.drawn  # same articles, same order
+    assert ids_digest(frozen) == ids_digest(reversed(frozen)) == ids_digest(i for i, _ in all_goals.drawn)
+
+
+def test_a_frozen_pool_refuses_ids_it_cannot_draw(tmp_path: Path) -> None:
+    articles = [_article(n, goal=True) for n in range(5)]
+    with pytest.raises(ValueError, match="4 of the 5 frozen articles can be drawn"):
+        draw_pool(iter(articles[:4]), [], 10, 13, "goals", [i for i, _ in articles])
+
+
+def test_pool_files_say_what_is_wrong(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="chitieu base pool --out"):
+        read_pool_ids(tmp_path / "none.txt")
+    (tmp_path / "empty.txt").write_text("# only a comment\n\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="names no article id"):
+        read_pool_ids(tmp_path / "empty.txt")
+    (tmp_path / "twice.txt").write_text("vnnews-00001\nvnnews-00001  # again\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="names an article twice"):
+        read_pool_ids(tmp_path / "twice.txt")
+    (tmp_path / "ok.txt").write_text("# header\nvnnews-00002  # a note\n\nvnnews-00001\n", encoding="utf-8")
+    assert read_pool_ids(tmp_path / "ok.txt") == ["vnnews-00002", "vnnews-00001"]
+
+
+def test_the_default_recipe_pool_is_frozen() -> None:
+    """The default's base was adapted on these 415 articles (its record: 415 articles, 1,516
+    sequences, fresh-head held-out loss 11.3185; `--pool-ids` on this file gives the same)."""
+    ids = read_pool_ids(Path(__file__).parents[1] / "annotations" / "pools" / "goals-20261207.txt")
+    assert len(ids) == 415
+    assert ids_digest(ids) == "46a96c27aedec5266a62c97585efbd178ffafe4a25c2a7186c8cb627e026d7d0"

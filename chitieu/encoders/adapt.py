@@ -72,6 +72,9 @@ class AdaptSource:
     #: The corpus split whose text (never its labels) was read too, if any.
     split: str | None = None
     split_texts: int = 0
+    #: sha256 of the drawn article ids, sorted, one a line (`chitieu.encoders.cli.ids_digest`):
+    #: two bases drew the same articles exactly when these agree.
+    article_ids_sha256: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 import typer
 from rich.console import Console
@@ -12,6 +14,10 @@ from rich.table import Table
 
 from chitieu.encoders import e5
 from chitieu.paths import REPO_ROOT, shared_dir
+
+if TYPE_CHECKING:
+    from chitieu.annotate.corpus import Document
+    from chitieu.annotate.silver import SilverDraw
 
 app = typer.Typer(help="Base encoders: build the offline e5-small, regenerate its vocabulary list.",
                   no_args_is_help=True)
@@ -127,11 +133,61 @@ ADAPT_POOLS: dict[str, tuple[str, Callable[[str], bool]]] = {
 }
 
 
+POOL_FILE_HEADER = "# chitieu base pool: unlabelled article ids (corpus_unlabeled), one a line"
+
+
+def read_pool_ids(path: Path) -> list[str]:
+    """The article ids of a frozen pool file (`chitieu base pool`): one a line, `#` comments."""
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{path}: no such pool file; write one with `chitieu base pool --out {path}`") from err
+    ids = [line.split("#", 1)[0].strip() for line in lines]
+    ids = [i for i in ids if i]
+    if not ids:
+        raise ValueError(f"{path} names no article id: one id a line, as `chitieu base pool` writes")
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{path} names an article twice: one line per article")
+    return ids
+
+
+def write_pool_ids(path: Path, ids: Sequence[str], how: str) -> None:
+    """`ids`, sorted, under a header saying how they were chosen (`how`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = "\n".join(sorted(ids))
+    path.write_text(f"{POOL_FILE_HEADER}\n# {how}\n{body}\n", encoding="utf-8")
+
+
+def ids_digest(ids: Iterable[str]) -> str:
+    """sha256 of the sorted ids, one a line: the same set gives the same digest in any order."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode("utf-8")).hexdigest()
+
+
 def pool_rule(pool: str) -> Callable[[str], bool]:
     """Which articles of the unlabelled pool qualify under `pool` (a key of ADAPT_POOLS)."""
     if pool not in ADAPT_POOLS:
         raise ValueError(f"unknown --pool {pool!r}: use one of {', '.join(ADAPT_POOLS)}")
     return ADAPT_POOLS[pool][1]
+
+
+def draw_pool(
+    articles: Iterable[tuple[str, str]], corpus: Sequence[Document], count: int, seed: int, pool: str,
+    frozen: Collection[str] | None = None,
+) -> SilverDraw:
+    """The seeded draw of `count` articles that qualify under `pool`'s rule or, with `frozen`,
+    whose ids it names. The rule's draw keeps the qualifying articles in file order and then
+    shuffles them with the seed, so the frozen ids of a rule's pool draw the same articles in
+    the same order; an id that cannot be drawn is an error, not a smaller pool."""
+    from chitieu.annotate.silver import draw_articles
+
+    if frozen is None:
+        return draw_articles(articles, corpus, count, seed, qualifies=pool_rule(pool))
+    named = set(frozen)
+    draw = draw_articles(((i, t) for i, t in articles if i in named), corpus, count, seed, qualifies=lambda text: True)
+    if draw.qualifying != len(named):
+        raise ValueError(f"{draw.qualifying} of the {len(named)} frozen articles can be drawn: the others are not in "
+                         "corpus_unlabeled, are held aside, are too short or too long, or repeat a corpus story")
+    return draw
 
 
 def labelled_split(split: str) -> str:
@@ -161,17 +217,20 @@ def adapt_command(
         f"{name} ({what})" for name, (what, _) in ADAPT_POOLS.items()) + ".")] = "goals",
     with_split: Annotated[Optional[str], typer.Option(
         help="Also adapt on the text (never the labels) of this corpus split, e.g. train; test is refused.")] = None,
+    pool_ids: Annotated[Optional[Path], typer.Option(
+        help="A frozen pool (`chitieu base pool`): draw from exactly these articles instead of --pool's rule, "
+             "so a recorded recipe draws the same articles after the rules change.")] = None,
 ) -> None:
     """Continue masked-LM pretraining of a base on unlabelled goal articles (task-adaptive
     pretraining), for a bounded number of steps or minutes."""
     from chitieu.annotate.corpus import CORPUS_FILE, in_split, read_documents
-    from chitieu.annotate.silver import draw_articles
     from chitieu.encoders.adapt import AdaptOptions, AdaptSource, adapt
     from chitieu.encoders.loader import resolve_base
     from chitieu.paths import annotations_dir
 
     try:
-        qualifies = pool_rule(pool)
+        frozen = None if pool_ids is None else read_pool_ids(pool_ids)
+        pool_rule(pool)  # an unknown --pool is an error even beside --pool-ids
         split = None if with_split is None else labelled_split(with_split)
         options = AdaptOptions(layers=layers, max_steps=max_steps, head_steps=head_steps, minutes=minutes,
                                batch_size=batch_size, lr=lr, seed=seed, threads=threads)
@@ -179,10 +238,12 @@ def adapt_command(
         corpus = read_documents(directory / CORPUS_FILE)
         labelled = [] if split is None else [d.text for d in in_split(corpus, directory, split)]
         pool_articles = ((i, t) for i, t in e5.unlabeled_articles() if not e5.held_aside(i))
-        draw = draw_articles(pool_articles, corpus, articles, seed, qualifies=qualifies)
-        console.print(f"{draw.qualifying} of {draw.read} unlabelled articles qualify ({pool}); adapting on "
+        draw = draw_pool(pool_articles, corpus, articles, seed, pool, frozen)
+        named = pool if pool_ids is None else f"ids from {pool_ids.name}"
+        console.print(f"{draw.qualifying} of {draw.read} unlabelled articles qualify ({named}); adapting on "
                       f"{len(draw.drawn)}" + (f" and the {len(labelled)} {split} texts" if labelled else ""))
-        source = AdaptSource(pool=pool, unlabelled_articles=len(draw.drawn), split=split, split_texts=len(labelled))
+        source = AdaptSource(pool=named, unlabelled_articles=len(draw.drawn), split=split, split_texts=len(labelled),
+                             article_ids_sha256=ids_digest(i for i, _ in draw.drawn))
         result = adapt(Path(resolve_base(base)), [text for _, text in draw.drawn] + labelled, out, options,
                        log=console.print, source=source)
     except (FileNotFoundError, ValueError) as err:
@@ -191,6 +252,32 @@ def adapt_command(
     start = result.held_out_loss_head_only if result.held_out_loss_head_only is not None else result.held_out_loss_before
     console.print(f"{out}: held-out masked-LM loss {start:.3f} -> {result.held_out_loss_after:.3f} "
                   f"in {result.steps} steps, {result.seconds / 60:.1f} minutes; train on it with `chitieu train --base {out}`")
+
+
+@app.command("pool")
+def pool_command(
+    out: Annotated[Path, typer.Option(help="File to write the ids to (e.g. annotations/pools/goals.txt).")],
+    pool: Annotated[str, typer.Option(help="Which unlabelled articles qualify: " + ", ".join(
+        f"{name} ({what})" for name, (what, _) in ADAPT_POOLS.items()) + ".")] = "goals",
+    annotations: Annotated[Optional[Path], typer.Option(
+        help="Corpus whose stories are excluded [default: annotations/].")] = None,
+) -> None:
+    """Freeze a pool: write the ids of the unlabelled articles `chitieu base adapt --pool` would
+    draw from today, for `adapt --pool-ids` (the rule check changes with the pipeline; a recipe
+    should not)."""
+    from chitieu.annotate.corpus import CORPUS_FILE, read_documents
+    from chitieu.paths import annotations_dir
+
+    try:
+        corpus = read_documents((annotations or annotations_dir()) / CORPUS_FILE)
+        pool_articles = ((i, t) for i, t in e5.unlabeled_articles() if not e5.held_aside(i))
+        draw = draw_pool(pool_articles, corpus, 10**9, 0, pool)
+    except (FileNotFoundError, ValueError) as err:
+        console.print(f"[red]error[/red]: {err}")
+        raise typer.Exit(2) from err
+    ids = [i for i, _ in draw.drawn]
+    write_pool_ids(out, ids, f"--pool {pool}: {len(ids)} of {draw.read} articles, sha256 of the sorted ids {ids_digest(ids)}")
+    console.print(f"{out}: {len(ids)} of {draw.read} unlabelled articles qualify ({pool}); sha256 {ids_digest(ids)}")
 
 
 if __name__ == "__main__":
