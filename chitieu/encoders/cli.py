@@ -1,4 +1,5 @@
-"""`chitieu base ...`: build the offline e5-small base and regenerate its vocabulary list."""
+"""`chitieu base ...`: build the offline e5-small base, regenerate its vocabulary list, adapt a
+base to the unlabelled articles (task-adaptive pretraining) and freeze the pool it draws from."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from chitieu.annotate.corpus import Document
     from chitieu.annotate.silver import SilverDraw
 
-app = typer.Typer(help="Base encoders: build the offline e5-small, regenerate its vocabulary list.",
+app = typer.Typer(help="Base encoders: build the offline e5-small, regenerate its vocabulary list, adapt a base, freeze its pool.",
                   no_args_is_help=True)
 console = Console()
 
@@ -133,6 +134,8 @@ ADAPT_POOLS: dict[str, tuple[str, Callable[[str], bool]]] = {
 }
 
 
+#: The --pool option's help, for `adapt` and `pool` alike.
+POOL_HELP = "Which unlabelled articles qualify: " + ", ".join(f"{name} ({what})" for name, (what, _) in ADAPT_POOLS.items()) + "."
 POOL_FILE_HEADER = "# chitieu base pool: unlabelled article ids (corpus_unlabeled), one a line"
 
 
@@ -213,8 +216,7 @@ def adapt_command(
     threads: Annotated[Optional[int], typer.Option(help="CPU threads.")] = None,
     annotations: Annotated[Optional[Path], typer.Option(
         help="Corpus whose stories are excluded, and whose --with-split text is read [default: annotations/].")] = None,
-    pool: Annotated[str, typer.Option(help="Which unlabelled articles qualify: " + ", ".join(
-        f"{name} ({what})" for name, (what, _) in ADAPT_POOLS.items()) + ".")] = "goals",
+    pool: Annotated[str, typer.Option(help=POOL_HELP)] = "goals",
     with_split: Annotated[Optional[str], typer.Option(
         help="Also adapt on the text (never the labels) of this corpus split, e.g. train; test is refused.")] = None,
     pool_ids: Annotated[Optional[Path], typer.Option(
@@ -257,8 +259,7 @@ def adapt_command(
 @app.command("pool")
 def pool_command(
     out: Annotated[Path, typer.Option(help="File to write the ids to (e.g. annotations/pools/goals.txt).")],
-    pool: Annotated[str, typer.Option(help="Which unlabelled articles qualify: " + ", ".join(
-        f"{name} ({what})" for name, (what, _) in ADAPT_POOLS.items()) + ".")] = "goals",
+    pool: Annotated[str, typer.Option(help=POOL_HELP)] = "goals",
     annotations: Annotated[Optional[Path], typer.Option(
         help="Corpus whose stories are excluded [default: annotations/].")] = None,
 ) -> None:
