@@ -65,7 +65,7 @@ def test_adapt_learns_the_text_and_writes_a_base_train_can_read(tiny_base: Path,
     record = json.loads((out / ADAPT_FILE).read_text(encoding="utf-8"))
     assert record["result"]["steps"] == 12 and record["options"]["layers"] == 1
     assert record["source"] == {"pool": "goals", "unlabelled_articles": 30, "split": "train", "split_texts": 10,
-                                "article_ids_sha256": "ab12"}
+                                "article_ids_sha256": "ab12", "pool_ids": None}
     # The encoder alone, with the bottom layer only, under the names a token classifier loads.
     weights = load_file(str(out / "model.safetensors"))
     assert not any(k.startswith("cls.") for k in weights) and not any(".layer.1." in k for k in weights)
@@ -147,8 +147,20 @@ def test_a_frozen_pool_draws_what_its_rule_drew(tmp_path: Path) -> None:
 
 def test_a_frozen_pool_refuses_ids_it_cannot_draw(tmp_path: Path) -> None:
     articles = [_article(n, goal=True) for n in range(5)]
-    with pytest.raises(ValueError, match="4 of the 5 frozen articles can be drawn"):
+    with pytest.raises(ValueError, match=r"1 of the 5 frozen articles cannot be drawn \(vnnews-00004\).*chitieu base pool"):
         draw_pool(iter(articles[:4]), [], 10, 13, "goals", [i for i, _ in articles])
+    # An id the stream holds twice must not make up for one it lacks.
+    with pytest.raises(ValueError, match="holds vnnews-00003 more than once"):
+        draw_pool(iter([*articles[:4], articles[3]]), [], 10, 13, "goals", [i for i, _ in articles])
+
+
+def test_a_frozen_pool_still_skips_corpus_stories() -> None:
+    from chitieu.annotate.corpus import Document
+
+    articles = [_article(n, goal=True) for n in range(3)]
+    story = Document(id="raw-001", text=articles[1][1], spans=[], meta={})
+    with pytest.raises(ValueError, match=r"cannot be drawn \(vnnews-00001\)"):
+        draw_pool(iter(articles), [story], 10, 13, "goals", [i for i, _ in articles])
 
 
 def test_pool_files_say_what_is_wrong(tmp_path: Path) -> None:
@@ -158,10 +170,12 @@ def test_pool_files_say_what_is_wrong(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="names no article id"):
         read_pool_ids(tmp_path / "empty.txt")
     (tmp_path / "twice.txt").write_text("vnnews-00001\nvnnews-00001  # again\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="names an article twice"):
+    with pytest.raises(ValueError, match="names vnnews-00001 more than once"):
         read_pool_ids(tmp_path / "twice.txt")
     (tmp_path / "ok.txt").write_text("# header\nvnnews-00002  # a note\n\nvnnews-00001\n", encoding="utf-8")
     assert read_pool_ids(tmp_path / "ok.txt") == ["vnnews-00002", "vnnews-00001"]
+    with pytest.raises(ValueError, match="cannot be read as a pool file"):
+        read_pool_ids(tmp_path)
 
 
 def test_the_default_recipe_pool_is_frozen() -> None:

@@ -66,15 +66,18 @@ class AdaptOptions:
 class AdaptSource:
     """Which texts a base was adapted on, for its record."""
 
-    #: The rule the unlabelled articles passed (`chitieu base adapt --pool`).
-    pool: str
+    #: The rule the unlabelled articles passed (`chitieu base adapt --pool`); None with `pool_ids`.
+    pool: str | None
     unlabelled_articles: int
     #: The corpus split whose text (never its labels) was read too, if any.
     split: str | None = None
     split_texts: int = 0
     #: sha256 of the drawn article ids, sorted, one a line (`chitieu.encoders.cli.ids_digest`):
-    #: two bases drew the same articles exactly when these agree.
+    #: the same set of articles. Their order is the seed's shuffle of the unlabelled file's
+    #: order, so a re-ordered file changes the draw's order and not this digest.
     article_ids_sha256: str | None = None
+    #: The frozen pool file the articles came from (`--pool-ids`), if any.
+    pool_ids: str | None = None
 
 
 @dataclass(frozen=True)

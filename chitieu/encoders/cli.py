@@ -145,12 +145,15 @@ def read_pool_ids(path: Path) -> list[str]:
         lines = path.read_text(encoding="utf-8").split("\n")
     except FileNotFoundError as err:
         raise FileNotFoundError(f"{path}: no such pool file; write one with `chitieu base pool --out {path}`") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} cannot be read as a pool file ({err}); give the text file `chitieu base pool` wrote") from err
     ids = [line.split("#", 1)[0].strip() for line in lines]
     ids = [i for i in ids if i]
     if not ids:
         raise ValueError(f"{path} names no article id: one id a line, as `chitieu base pool` writes")
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"{path} names an article twice: one line per article")
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise ValueError(f"{path} names {', '.join(twice[:5])} more than once: keep one line per article")
     return ids
 
 
@@ -178,19 +181,29 @@ def draw_pool(
     frozen: Collection[str] | None = None,
 ) -> SilverDraw:
     """The seeded draw of `count` articles that qualify under `pool`'s rule or, with `frozen`,
-    whose ids it names. The rule's draw keeps the qualifying articles in file order and then
-    shuffles them with the seed, so the frozen ids of a rule's pool draw the same articles in
-    the same order; an id that cannot be drawn is an error, not a smaller pool."""
-    from chitieu.annotate.silver import draw_articles
+    whose ids it names (`pool` is then not read). The rule's draw keeps the qualifying articles
+    in file order and then shuffles them with the seed, so the frozen ids of a rule's pool draw
+    the same articles in the same order; an id that cannot be drawn, or one the stream holds
+    twice, is an error, not a different pool."""
+    from chitieu.annotate.silver import SilverDraw, draw_articles
 
     if frozen is None:
         return draw_articles(articles, corpus, count, seed, qualifies=pool_rule(pool))
     named = set(frozen)
-    draw = draw_articles(((i, t) for i, t in articles if i in named), corpus, count, seed, qualifies=lambda text: True)
-    if draw.qualifying != len(named):
-        raise ValueError(f"{draw.qualifying} of the {len(named)} frozen articles can be drawn: the others are not in "
-                         "corpus_unlabeled, are held aside, are too short or too long, or repeat a corpus story")
-    return draw
+    # Draw them all, check the set, then take `count`: the shuffle does not depend on `count`.
+    whole = draw_articles(((i, t) for i, t in articles if i in named), corpus, max(1, len(named)), seed,
+                          qualifies=lambda text: True)
+    drawn_ids = [i for i, _ in whole.drawn]
+    twice = sorted({i for i in drawn_ids if drawn_ids.count(i) > 1})
+    if twice:
+        raise ValueError(f"corpus_unlabeled holds {', '.join(twice[:5])} more than once: a frozen pool needs unique ids")
+    missing = sorted(named - set(drawn_ids))
+    if missing:
+        raise ValueError(f"{len(missing)} of the {len(named)} frozen articles cannot be drawn ({', '.join(missing[:5])}"
+                         f"{', ...' if len(missing) > 5 else ''}): they are not in corpus_unlabeled, are held aside, are "
+                         "too short or too long, or repeat a corpus story. Remove them from the file, or freeze the "
+                         "pool again with `chitieu base pool`")
+    return SilverDraw(read=whole.read, qualifying=whole.qualifying, drawn=whole.drawn[:count])
 
 
 def labelled_split(split: str) -> str:
@@ -216,7 +229,7 @@ def adapt_command(
     threads: Annotated[Optional[int], typer.Option(help="CPU threads.")] = None,
     annotations: Annotated[Optional[Path], typer.Option(
         help="Corpus whose stories are excluded, and whose --with-split text is read [default: annotations/].")] = None,
-    pool: Annotated[str, typer.Option(help=POOL_HELP)] = "goals",
+    pool: Annotated[Optional[str], typer.Option(help=POOL_HELP + " [default: goals]")] = None,
     with_split: Annotated[Optional[str], typer.Option(
         help="Also adapt on the text (never the labels) of this corpus split, e.g. train; test is refused.")] = None,
     pool_ids: Annotated[Optional[Path], typer.Option(
@@ -231,8 +244,13 @@ def adapt_command(
     from chitieu.paths import annotations_dir
 
     try:
+        if pool is not None and pool_ids is not None:
+            raise ValueError("give --pool (a rule) or --pool-ids (a frozen pool), not both")
         frozen = None if pool_ids is None else read_pool_ids(pool_ids)
-        pool_rule(pool)  # an unknown --pool is an error even beside --pool-ids
+        rule: str | None = None
+        if frozen is None:
+            rule = pool or "goals"
+            pool_rule(rule)  # an unknown --pool fails here, before the long read of the articles
         split = None if with_split is None else labelled_split(with_split)
         options = AdaptOptions(layers=layers, max_steps=max_steps, head_steps=head_steps, minutes=minutes,
                                batch_size=batch_size, lr=lr, seed=seed, threads=threads)
@@ -240,12 +258,13 @@ def adapt_command(
         corpus = read_documents(directory / CORPUS_FILE)
         labelled = [] if split is None else [d.text for d in in_split(corpus, directory, split)]
         pool_articles = ((i, t) for i, t in e5.unlabeled_articles() if not e5.held_aside(i))
-        draw = draw_pool(pool_articles, corpus, articles, seed, pool, frozen)
-        named = pool if pool_ids is None else f"ids from {pool_ids.name}"
+        draw = draw_pool(pool_articles, corpus, articles, seed, rule or "goals", frozen)
+        named = rule if pool_ids is None else f"ids from {pool_ids}"
         console.print(f"{draw.qualifying} of {draw.read} unlabelled articles qualify ({named}); adapting on "
                       f"{len(draw.drawn)}" + (f" and the {len(labelled)} {split} texts" if labelled else ""))
-        source = AdaptSource(pool=named, unlabelled_articles=len(draw.drawn), split=split, split_texts=len(labelled),
-                             article_ids_sha256=ids_digest(i for i, _ in draw.drawn))
+        source = AdaptSource(pool=rule, unlabelled_articles=len(draw.drawn), split=split, split_texts=len(labelled),
+                             article_ids_sha256=ids_digest(i for i, _ in draw.drawn),
+                             pool_ids=None if pool_ids is None else str(pool_ids))
         result = adapt(Path(resolve_base(base)), [text for _, text in draw.drawn] + labelled, out, options,
                        log=console.print, source=source)
     except (FileNotFoundError, ValueError) as err:
@@ -262,6 +281,7 @@ def pool_command(
     pool: Annotated[str, typer.Option(help=POOL_HELP)] = "goals",
     annotations: Annotated[Optional[Path], typer.Option(
         help="Corpus whose stories are excluded [default: annotations/].")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out when it exists (a recorded recipe may name it).")] = False,
 ) -> None:
     """Freeze a pool: write the ids of the unlabelled articles `chitieu base adapt --pool` would
     draw from today, for `adapt --pool-ids` (the rule check changes with the pipeline; a recipe
@@ -270,6 +290,8 @@ def pool_command(
     from chitieu.paths import annotations_dir
 
     try:
+        if out.exists() and not force:
+            raise ValueError(f"{out} exists and a recorded recipe may draw from it: choose another --out, or --force")
         corpus = read_documents((annotations or annotations_dir()) / CORPUS_FILE)
         pool_articles = ((i, t) for i, t in e5.unlabeled_articles() if not e5.held_aside(i))
         draw = draw_pool(pool_articles, corpus, 10**9, 0, pool)
@@ -277,7 +299,14 @@ def pool_command(
         console.print(f"[red]error[/red]: {err}")
         raise typer.Exit(2) from err
     ids = [i for i, _ in draw.drawn]
-    write_pool_ids(out, ids, f"--pool {pool}: {len(ids)} of {draw.read} articles, sha256 of the sorted ids {ids_digest(ids)}")
+    if len(set(ids)) != len(ids):
+        console.print("[red]error[/red]: corpus_unlabeled holds an article id more than once: a frozen pool needs unique ids")
+        raise typer.Exit(2)
+    try:
+        write_pool_ids(out, ids, f"--pool {pool}: {len(ids)} of {draw.read} articles, sha256 of the sorted ids {ids_digest(ids)}")
+    except OSError as err:
+        console.print(f"[red]error[/red]: cannot write {out}: {err}")
+        raise typer.Exit(2) from err
     console.print(f"{out}: {len(ids)} of {draw.read} unlabelled articles qualify ({pool}); sha256 {ids_digest(ids)}")
 
 
